@@ -61,8 +61,19 @@ class KeyBackend(Protocol):
 
     type_name: str
 
-    def wrap(self, recipient: Recipient, secret: bytes, *, now: datetime) -> Stanza:
-        """Encrypt `secret` (a data key or a Shamir share) for `recipient`."""
+    def wrap(
+        self,
+        recipient: Recipient,
+        secret: bytes,
+        *,
+        now: datetime,
+        identities: Identities | None = None,
+    ) -> Stanza:
+        """Encrypt `secret` (a data key or a Shamir share) for `recipient`.
+
+        `identities` gives the environment some backends need to encrypt (pgp: the gpg home
+        and binary); backends that need nothing ignore it, and None means the defaults.
+        """
         ...
 
     def unwrap(self, stanza: Stanza, identities: Identities) -> bytes | None:
