@@ -56,3 +56,13 @@ def stderr_tail(stderr: bytes, limit: int = 300) -> str:
     """The last line(s) of a program's stderr, shortened, for an error message."""
     text = stderr.decode("utf-8", "replace").strip().replace("\n", " | ")
     return text[-limit:] if text else "(no message)"
+
+
+def run_interactive(argv: Sequence[str]) -> int:
+    """Run a program attached to the user's terminal (an editor); returns its exit code."""
+    try:
+        return subprocess.call(list(argv))
+    except FileNotFoundError as exc:
+        raise BackendError(
+            f"cannot run the editor {argv[0]}", hint="set EDITOR to an installed editor"
+        ) from exc

@@ -1,0 +1,585 @@
+"""YAML store: parse with PyYAML's composer, type scalars as Go's yaml.v3 does, keep comments.
+
+PyYAML resolves plain scalars by YAML 1.1 (`yes` is true, `1:20` is sexagesimal); sops uses
+yaml.v3, and the MAC covers unencrypted leaves as typed, so typing follows yaml.v3 here.
+Comments are collected by a scanner hook and placed the way sops places them: own-line
+comments before the next key or item of their block (or at the end of the block they are
+indented into), an end-of-line comment above the key it follows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from sopsgen.errors import FormatError
+from sopsgen.sops.cipher import canonical_time
+from sopsgen.sops.formats.base import Loaded
+from sopsgen.sops.tree import Comment, Mapping, Sequence, Timestamp
+from sopsgen.sops.tree import Node as TreeNode
+
+NAME = "yaml"
+DEFAULT_INDENT = 4
+_PLAIN = "!plain"  # marks an untagged plain scalar, typed later by yaml.v3's rules
+_STR = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+
+
+class _GoResolver(BaseResolver):
+    """Leaves plain scalars untyped so `_type_plain` can apply yaml.v3's rules."""
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _FoundComment:
+    line: int
+    column: int
+    text: str
+    inline: bool
+
+
+class _CommentScanner(Scanner):
+    """PyYAML's scanner, recording the comments it skips and the `---` lines."""
+
+    found_comments: list[_FoundComment]
+    document_starts: list[int]
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\ufeff":
+            self.forward()
+        while True:
+            while self.peek() == " ":
+                self.forward()
+            if self.peek() == "#":
+                self._record_comment()
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                return
+
+    def _record_comment(self) -> None:
+        line, column = self.line, self.column
+        line_start = self.buffer.rfind("\n", 0, self.pointer) + 1
+        inline = self.buffer[line_start : self.pointer].strip() != ""
+        start = self.pointer
+        while self.peek() not in "\0\r\n\x85\u2028\u2029":
+            self.forward()
+        text = self.buffer[start + 1 : self.pointer]
+        self.found_comments.append(_FoundComment(line, column, text, inline))
+
+    def fetch_document_start(self) -> None:
+        self.document_starts.append(self.line)
+        super().fetch_document_start()  # type: ignore[no-untyped-call]
+
+
+class _CommentLoader(Reader, _CommentScanner, Parser, Composer, _GoResolver):
+    def __init__(self, stream: str) -> None:
+        self.found_comments = []
+        self.document_starts = []
+        Reader.__init__(self, stream)  # type: ignore[no-untyped-call]
+        Scanner.__init__(self)  # type: ignore[no-untyped-call]
+        Parser.__init__(self)  # type: ignore[no-untyped-call]
+        Composer.__init__(self)  # type: ignore[no-untyped-call]
+        _GoResolver.__init__(self)  # type: ignore[no-untyped-call]
+
+
+if hasattr(yaml, "CParser"):
+
+    class _FastLoader(yaml.CParser, _GoResolver):  # type: ignore[name-defined,misc]
+        """libyaml's parser with the same resolver; used when a file has no comments."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
+            _GoResolver.__init__(self)  # type: ignore[no-untyped-call]
+
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None  # type: ignore[assignment,misc]
+
+
+# ---------------------------------------------------------------------------- load
+
+
+def load(data: bytes) -> Loaded:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"YAML input is not UTF-8 (byte {exc.start})") from exc
+    roots, comments, starts = _compose(text)
+    if not roots:
+        raise FormatError("YAML input holds no document", hint="an empty file cannot be encrypted")
+    builder = _TreeBuilder()
+    branches = [builder.branch(root, index) for index, root in enumerate(roots)]
+    if comments:
+        builder.place_comments(branches, roots, comments, starts)
+    metadata = _take_metadata(branches)
+    return Loaded(branches=[b.without("sops") for b in branches], metadata=metadata)
+
+
+def _compose(text: str) -> tuple[list[Node], list[_FoundComment], list[int]]:
+    loader: _CommentLoader | _FastLoader
+    loader = (
+        _FastLoader(text) if "#" not in text and _FastLoader is not None else _CommentLoader(text)
+    )
+    roots: list[Node] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                roots.append(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise FormatError(f"YAML input cannot be parsed{where}: {problem}") from exc
+    finally:
+        loader.dispose()
+    if isinstance(loader, _CommentLoader):
+        return roots, loader.found_comments, loader.document_starts
+    return roots, [], []
+
+
+def _take_metadata(branches: list[Mapping]) -> dict[str, object] | None:
+    raw = branches[0].get("sops") if branches else None
+    if raw is None:
+        return None
+    plain = _plain_data(raw)
+    return plain if isinstance(plain, dict) else {"": plain}
+
+
+def _plain_data(node: TreeNode) -> object:
+    """Metadata as plain data; a timestamp stays the text it was written as."""
+    if isinstance(node, Mapping):
+        return {key: _plain_data(value) for key, value in node.entries()}
+    if isinstance(node, Sequence):
+        return [_plain_data(item) for item in node if not isinstance(item, Comment)]
+    if isinstance(node, Timestamp):
+        return node.text
+    return node
+
+
+@dataclass
+class _Anchor:
+    """Where a block-collection item starts: comments are placed relative to these."""
+
+    line: int
+    column: int
+    container: list[object]  # the Mapping or Sequence being built
+    index: int  # position of the item among the container's non-comment items
+    document: int
+
+
+@dataclass
+class _TreeBuilder:
+    anchors: list[_Anchor] = field(default_factory=list)
+
+    def branch(self, root: Node, document: int) -> Mapping:
+        if not isinstance(root, MappingNode):
+            raise FormatError(
+                f"YAML document {document + 1} is not a mapping at its top level",
+                hint="sops stores need a mapping (key: value) at the top of every document",
+            )
+        self._document = document
+        built = self.node(root)
+        assert isinstance(built, Mapping)
+        return built
+
+    def node(self, node: Node) -> TreeNode:
+        if isinstance(node, MappingNode):
+            return self._mapping(node)
+        if isinstance(node, SequenceNode):
+            return self._sequence(node)
+        assert isinstance(node, ScalarNode)
+        return _type_scalar(node)
+
+    def _mapping(self, node: MappingNode) -> Mapping:
+        out = Mapping()
+        block = node.flow_style is not True
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = self._key(key_node)
+            if block:
+                mark = key_node.start_mark
+                self.anchors.append(_Anchor(mark.line, mark.column, out, index, self._document))
+            out.append((key, self.node(value_node)))
+        return out
+
+    def _sequence(self, node: SequenceNode) -> Sequence:
+        out = Sequence()
+        dash_column = node.start_mark.column
+        block = node.flow_style is not True
+        for index, item in enumerate(node.value):
+            if block:
+                line = _item_line(item)
+                self.anchors.append(_Anchor(line, dash_column, out, index, self._document))
+            out.append(self.node(item))
+        return out
+
+    def _key(self, node: Node) -> str:
+        if isinstance(node, ScalarNode):
+            value = _type_scalar(node)
+            if node.tag == "tag:yaml.org,2002:merge" or node.value == "<<":
+                return "<<"
+            if isinstance(value, str):
+                return value
+        line = node.start_mark.line + 1
+        raise FormatError(f"YAML key at line {line} is not a string", hint="quote the key")
+
+    # -- comments ---------------------------------------------------------------
+
+    def place_comments(
+        self,
+        branches: list[Mapping],
+        roots: list[Node],
+        comments: list[_FoundComment],
+        starts: list[int],
+    ) -> None:
+        plan: dict[int, dict[int, list[Comment]]] = {}  # container id -> index -> comments
+        containers: dict[int, list[object]] = {id(b): b for b in branches}
+        for anchor in self.anchors:
+            containers[id(anchor.container)] = anchor.container
+        lines = [a.line for a in self.anchors]
+        for found in comments:
+            document = _document_of(found.line, starts, roots)
+            container, index = self._target(found, lines, document, branches)
+            plan.setdefault(id(container), {}).setdefault(index, []).append(Comment(found.text))
+        for container_id, inserts in plan.items():
+            _insert_comments(containers[container_id], inserts)
+
+    def _target(
+        self, found: _FoundComment, lines: list[int], document: int, branches: list[Mapping]
+    ) -> tuple[list[object], int]:
+        position = bisect_right(lines, found.line)
+        previous = self.anchors[position - 1] if position else None
+        following = self.anchors[position] if position < len(self.anchors) else None
+        if previous is not None and previous.document != document:
+            previous = None
+        if following is not None and following.document != document:
+            following = None
+        if found.inline and previous is not None:
+            return previous.container, previous.index
+        if following is not None and (found.column <= following.column or previous is None):
+            return following.container, following.index
+        if previous is None:
+            return branches[document], len(branches[document])
+        if following is None and found.column == 0:
+            return branches[document], _item_count(branches[document])
+        # Indented past the next key: it closes the innermost block above it.
+        return previous.container, _item_count(previous.container)
+
+
+def _item_line(node: Node) -> int:
+    if isinstance(node, MappingNode) and node.value and node.flow_style is not True:
+        return int(node.value[0][0].start_mark.line)
+    return int(node.start_mark.line)
+
+
+def _item_count(container: list[object]) -> int:
+    return sum(1 for item in container if not isinstance(item, Comment))
+
+
+def _document_of(line: int, starts: list[int], roots: list[Node]) -> int:
+    if len(roots) == 1:
+        return 0
+    first_root_line = roots[0].start_mark.line
+    explicit_first = bool(starts) and starts[0] <= first_root_line
+    index = bisect_right(starts, line) - (1 if explicit_first else 0)
+    return max(0, min(index, len(roots) - 1))
+
+
+def _insert_comments(container: list[object], inserts: dict[int, list[Comment]]) -> None:
+    """Insert comments before the n-th non-comment item (or at the end) of a container."""
+    rebuilt: list[object] = []
+    items = list(container)
+    for index, item in enumerate(items):
+        rebuilt.extend(inserts.get(index, []))
+        rebuilt.append(item)
+    rebuilt.extend(inserts.get(len(items), []))
+    container[:] = rebuilt
+
+
+# ---------------------------------------------------------------------------- typing
+
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_NULL = {"", "~", "null", "Null", "NULL"}
+_NAN = {".nan", ".NaN", ".NAN"}
+_INF = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}
+_NEG_INF = {"-.inf", "-.Inf", "-.INF"}
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INT_FORMS = (
+    (re.compile(r"[-+]?0[xX][0-9a-fA-F]+"), 16, 2),
+    (re.compile(r"[-+]?0[oO][0-7]+"), 8, 2),
+    (re.compile(r"[-+]?0[bB][01]+"), 2, 2),
+    (re.compile(r"[-+]?0[0-7]+"), 8, 1),
+    (re.compile(r"[-+]?[0-9]+"), 10, 0),
+)
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATETIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(\.\d*)?"
+    r"(?:[ \t]*(Z|[-+]\d{2}:\d{2}))?"
+)
+
+
+def _type_scalar(node: ScalarNode) -> TreeNode:
+    value: str = node.value
+    tag: str = node.tag
+    if tag == _STR:
+        return value
+    if tag == _PLAIN:
+        return _type_plain(value)
+    if tag == _YAML_TAG + "binary":
+        try:
+            raw = base64.b64decode("".join(value.split()), validate=True)
+        except binascii.Error as exc:
+            line = node.start_mark.line + 1
+            raise FormatError(f"YAML !!binary value at line {line} is not base64") from exc
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    if tag == _YAML_TAG + "merge":
+        return "<<"
+    return _type_plain(value)  # !!int, !!float, !!timestamp, custom tags: type by content
+
+
+def _type_plain(value: str) -> TreeNode:  # noqa: PLR0911 - one branch per yaml.v3 rule
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if value in _NULL:
+        return None
+    if value in _NAN:
+        return float("nan")
+    if value in _INF:
+        return float("inf")
+    if value in _NEG_INF:
+        return float("-inf")
+    first = value[0]
+    if first == "." and _FLOAT.fullmatch(value):
+        return float(value)
+    if not (first.isdigit() or first in "+-"):
+        return value
+    stamp = _timestamp(value)
+    if stamp is not None:
+        return stamp
+    number = _integer(value.replace("_", ""))
+    if number is not None:
+        return number
+    if _FLOAT.fullmatch(value.replace("_", "")):
+        return float(value.replace("_", ""))
+    return value
+
+
+def _integer(text: str) -> int | None:
+    for pattern, base, prefix in _INT_FORMS:
+        if pattern.fullmatch(text):
+            sign = -1 if text[0] == "-" else 1
+            digits = text.lstrip("+-")[prefix:]
+            number = sign * int(digits, base)
+            if number > 2**63 - 1:
+                raise FormatError(
+                    "YAML integer does not fit in 64 bits", hint="quote it as a string"
+                )
+            return number if number >= -(2**63) else None
+    return None
+
+
+def _timestamp(value: str) -> Timestamp | None:
+    if len(value) < 8 or not value[:4].isdigit() or value[4] != "-":
+        return None
+    if _DATE.fullmatch(value):
+        year, month, day = (int(p) for p in _DATE.fullmatch(value).groups())  # type: ignore[union-attr]
+        return _safe_time(f"{year:04d}-{month:02d}-{day:02d}T00:00:00Z")
+    match = _DATETIME.fullmatch(value)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    separator_is_t = value[len(year) + len(month) + len(day) + 2] in "Tt"
+    if separator_is_t and zone is None:
+        return None
+    return _safe_time(
+        f"{int(year):04d}-{int(month):02d}-{int(day):02d}T{int(hour):02d}:{minute}:{second}"
+        f"{fraction or ''}{zone or 'Z'}"
+    )
+
+
+def _safe_time(text: str) -> Timestamp | None:
+    try:
+        return Timestamp(canonical_time(text))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------- dump
+
+
+def dump(
+    branches: list[Mapping], metadata: dict[str, object] | None, *, indent: int = DEFAULT_INDENT
+) -> bytes:
+    emitter = _Emitter(" " * indent)
+    documents = []
+    for branch in branches:
+        body = Mapping(branch)
+        if metadata is not None:
+            body.append(("sops", _metadata_tree(metadata)))
+        lines: list[str] = []
+        emitter.mapping(body, "", lines)
+        documents.append("".join(lines) if lines else "{}\n")
+    return "---\n".join(documents).encode("utf-8")
+
+
+def _metadata_tree(value: object) -> TreeNode:
+    if isinstance(value, dict):
+        return Mapping((str(k), _metadata_tree(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return Sequence(_metadata_tree(v) for v in value)
+    assert value is None or isinstance(value, str | int | float | bool)
+    return value
+
+
+class _Emitter:
+    """Block-style YAML in sops's layout.
+
+    Keys nest by the indent width; a list sits one indent under its key; a mapping that
+    is a list item starts after `- ` and its children nest by the indent width from the dash.
+    """
+
+    def __init__(self, indent: str) -> None:
+        self.indent = indent
+
+    def mapping(self, mapping: Mapping, prefix: str, lines: list[str], child: str = "") -> None:
+        child = child or prefix + self.indent
+        for item in mapping:
+            if isinstance(item, Comment):
+                lines.append(f"{prefix}#{item.text}\n")
+                continue
+            key, value = item
+            self._value(f"{prefix}{_key_text(key)}:", value, child, lines)
+
+    def sequence(self, sequence: Sequence, prefix: str, lines: list[str]) -> None:
+        item_prefix = prefix + "  "
+        for item in sequence:
+            if isinstance(item, Comment):
+                lines.append(f"{prefix}#{item.text}\n")
+                continue
+            if isinstance(item, Mapping | Sequence) and item and not _starts_with_comment(item):
+                nested: list[str] = []
+                if isinstance(item, Mapping):
+                    child = prefix + " " * max(len(self.indent), 4)
+                    self.mapping(item, item_prefix, nested, child)
+                else:
+                    self.sequence(item, item_prefix, nested)
+                nested[0] = prefix + "- " + nested[0][len(item_prefix) :]
+                lines.extend(nested)
+            else:
+                self._value(prefix + "-", item, prefix + " " * max(len(self.indent), 4), lines)
+
+    def _value(self, head: str, value: TreeNode, child: str, lines: list[str]) -> None:
+        if isinstance(value, Mapping) and value:
+            lines.append(head + "\n")
+            self.mapping(value, child, lines)
+        elif isinstance(value, Sequence) and value:
+            lines.append(head + "\n")
+            self.sequence(value, child, lines)
+        elif isinstance(value, Mapping):
+            lines.append(head + " {}\n")
+        elif isinstance(value, Sequence):
+            lines.append(head + " []\n")
+        elif isinstance(value, str) and _literal_ok(value):
+            lines.append(f"{head} |{_chomping(value)}\n")
+            body = value[:-1] if value.endswith("\n") else value
+            lines.extend(f"{child}{line}\n" if line else "\n" for line in body.split("\n"))
+        else:
+            assert not isinstance(value, Comment)
+            lines.append(f"{head} {scalar_text(value)}\n")
+
+
+def _starts_with_comment(node: Mapping | Sequence) -> bool:
+    return isinstance(node[0], Comment)
+
+
+def _key_text(key: str) -> str:
+    if key == "<<":
+        return "<<"
+    return key if _plain_ok(key) else _quoted(key)
+
+
+def scalar_text(value: object) -> str:
+    """One scalar as YAML text that reads back as the same value and type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, Timestamp):
+        return value.text
+    if isinstance(value, bytes):
+        return "!!binary " + base64.b64encode(value).decode("ascii")
+    assert isinstance(value, str)
+    return value if _plain_ok(value) else _quoted(value)
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return repr(value)
+
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./@$%^+=~][^\s#:]*(?::[^\s#:]+)*[^\s:]?")
+_YAML11 = yaml.resolver.Resolver()  # YAML 1.1 readers (PyYAML, older tools) must agree too
+_YAML11_EXTRA = {"<<", "=", "y", "Y", "n", "N"}  # yaml.v3 quotes these too
+_NEEDS_ESCAPE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+
+
+def _plain_ok(text: str) -> bool:
+    """Plain only when both yaml.v3 and a YAML 1.1 reader would see this very string."""
+    if not text or _PLAIN_SAFE.fullmatch(text) is None or _NEEDS_ESCAPE.search(text):
+        return False
+    if _YAML11.resolve(ScalarNode, text, (True, False)) != _STR or text in _YAML11_EXTRA:
+        return False
+    return _type_plain(text) == text
+
+
+def _literal_ok(text: str) -> bool:
+    if "\n" not in text or _NEEDS_ESCAPE.search(text.replace("\n", "").replace("\t", "")):
+        return False
+    if text[0] in " \t" or text.startswith("\n"):
+        return False
+    body = text.rstrip("\n")
+    return all(line == "" or line.strip() != "" for line in body.split("\n")) and all(
+        not line.endswith((" ", "\t")) for line in body.split("\n")
+    )
+
+
+def _chomping(text: str) -> str:
+    if not text.endswith("\n"):
+        return "-"
+    return "+" if text.endswith("\n\n") else ""
+
+
+def _quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
