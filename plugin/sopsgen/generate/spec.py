@@ -332,7 +332,7 @@ class _At:
 
 def _mapping(at: _At, raw: object) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise at.error(f"must be a mapping, got {_kind(raw)}")
+        raise at.error(f"must be a mapping, got {_kind(raw)}", "write it as `key: value` lines")
     for key in raw:
         if not isinstance(key, str):
             raise at.error(f"keys must be strings, got {_kind(key)} {key!r}", "quote the key")
@@ -347,13 +347,13 @@ def _str(at: _At, raw: object) -> str:
 
 def _int(at: _At, raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
-        raise at.error(f"must be a whole number, got {_kind(raw)}")
+        raise at.error(f"must be a whole number, got {_kind(raw)}", "write a number without quotes")
     return raw
 
 
 def _bool(at: _At, raw: object) -> bool:
     if not isinstance(raw, bool):
-        raise at.error(f"must be true or false, got {_kind(raw)}")
+        raise at.error(f"must be true or false, got {_kind(raw)}", "write true or false")
     return raw
 
 
@@ -627,7 +627,9 @@ def _load_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                 f"extends loops back to {current}", "remove the cycle"
             )
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise _At(current).error(f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")
+            raise _At(current).error(
+                f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files", "flatten the chain"
+            )
         seen.add(_absolute(current))
         raw = _read_yaml(current)
         _check_header(_At(current), raw)
@@ -675,7 +677,9 @@ def _apply_layer(merged: _Merged, file: Path, raw: Mapping[str, Any], *, is_base
         _apply_overrides(at / "secretOverrides", merged.secrets, raw["secretOverrides"])
     own = raw.get("secrets", [])
     if not isinstance(own, list):
-        raise (at / "secrets").error(f"must be a list, got {_kind(own)}")
+        raise (at / "secrets").error(
+            f"must be a list, got {_kind(own)}", "start each secret with '- name: ...'"
+        )
     merged.secrets.extend(_parse_secret(at / "secrets" / i, s) for i, s in enumerate(own))
     _apply_affixes(at, merged.secrets, raw)
 
