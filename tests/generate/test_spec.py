@@ -388,6 +388,12 @@ ERRORS = [
     ("values/x", {"constant": 5}, "values.x.constant: must be a string", None),
     ("values/-bad", {"generate": "uuid"}, "values.-bad: value names use", None),
     (
+        "values/encryption-key-1",
+        {"provided": True},
+        "values.encryption-key-1: the name is taken",
+        None,
+    ),
+    (
         "secrets/0/data/X",
         "nope",
         "secrets[0].data.X: refers to undeclared value 'nope'",

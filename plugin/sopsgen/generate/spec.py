@@ -599,6 +599,7 @@ def load_spec(path: Path) -> Spec:
     leaf = chain[0][0]
     if merged.name is None:
         raise _At(leaf, "metadata.name").error("missing", "add metadata: {name: <name>}")
+    _check_member_names(merged.values)
     _check_secrets(merged)
     return Spec(
         path=leaf,
@@ -729,6 +730,20 @@ def _affix(at: _At, raw: object) -> str:
 
 
 # ---------------------------------------------------------------------------- cross checks
+
+
+def _check_member_names(values: Mapping[str, ValueSpec]) -> None:
+    """A value may not be named like a ring member (`encryption-key-1`): the store could
+    not tell them apart."""
+    for value in values.values():
+        member = parse_ring_member(value.name)
+        ring = values.get(member[0]) if member else None
+        if ring is not None and ring.ring:
+            raise ConfigError(
+                f"{value.origin}: the name is taken by member {member[1] if member else ''} "
+                f"of the ring {ring.name!r}",
+                hint="rename the value",
+            )
 
 
 def _check_secrets(merged: _Merged) -> None:
