@@ -64,7 +64,7 @@ def locked_directory(path: Path) -> Iterator[None]:
 
 def private_temp_dir() -> str:
     """A folder for short-lived plaintext: memory-backed where the OS offers one."""
-    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR")):  # noqa: SIM112
+    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR")):
         if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK):
             return candidate
     return tempfile.gettempdir()

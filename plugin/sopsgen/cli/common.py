@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -17,11 +19,13 @@ from sopsgen.sops.formats.registry import format_for_path
 from sopsgen.sops.rules import SopsConfig, find_config, load_rules
 from sopsgen.sops.selection import Selection
 
+_F = TypeVar("_F", bound=Callable[..., object])
+
 FORMAT_CHOICE = click.Choice(["yaml", "json", "dotenv", "ini", "binary"])
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def identities() -> Identities:
@@ -99,14 +103,14 @@ def _merged_selection(flags: Selection, rule: Selection | None) -> Selection:
     """A selection flag replaces the rule's setting; mac_only_encrypted from either."""
     source = flags if flags.chosen() or rule is None else rule
     mac_only = flags.mac_only_encrypted or bool(rule and rule.mac_only_encrypted)
-    return Selection(**_selection_fields(source), mac_only_encrypted=mac_only)
+    return Selection.from_fields(_selection_fields(source), mac_only_encrypted=mac_only)
 
 
 def _selection_fields(selection: Selection) -> dict[str, str]:
     return {k: v for k, v in selection.as_dict().items() if isinstance(v, str)}
 
 
-def selection_options(command: click.Command) -> click.Command:
+def selection_options(command: _F) -> _F:
     """The selection flags, spelled as sops spells them."""
     for name in (
         "unencrypted-suffix",
@@ -128,4 +132,4 @@ def selection_from(options: dict[str, object]) -> Selection:
         for key, value in options.items()
         if key.endswith(("_suffix", "_regex")) and value is not None
     }
-    return Selection(**fields, mac_only_encrypted=bool(options.get("mac_only_encrypted")))  # type: ignore[arg-type]
+    return Selection.from_fields(fields, mac_only_encrypted=bool(options.get("mac_only_encrypted")))

@@ -22,6 +22,7 @@ from sopsgen.sops.document import (
     load_plaintext,
     save_document,
 )
+from sopsgen.sops.tree import Mapping
 
 _NEW_FILE_TEMPLATE = {
     "yaml": b"# new file: add keys and values, save and quit\nexample_key: example_value\n",
@@ -55,12 +56,14 @@ def edit(file: str, age: tuple[str, ...], pgp: tuple[str, ...], config: str | No
             edited = _edit_until_valid(_NEW_FILE_TEMPLATE[fmt], fmt, path.suffix, new=True)
             if edited is None:
                 return
-            atomic_write(path, encrypt_document(edited, fmt, plan, now=now(), identities=identities()))
+            atomic_write(
+                path, encrypt_document(edited, fmt, plan, now=now(), identities=identities())
+            )
 
 
 def _edit_until_valid(
     plaintext: bytes, fmt: str, suffix: str, *, new: bool = False
-) -> list | None:  # type: ignore[type-arg]
+) -> list[Mapping] | None:
     """Open the editor until the text parses; None when nothing changed."""
     text = plaintext
     while True:

@@ -22,9 +22,13 @@ from sopsgen.sops.document import (
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--dry-run", is_flag=True, help="print what would change, change nothing")
-@click.option("--rotate-data-key", is_flag=True, help="also re-encrypt every value under a new data key")
+@click.option(
+    "--rotate-data-key", is_flag=True, help="also re-encrypt every value under a new data key"
+)
 @click.option("--config", "config", help="path of .sops.yaml (default: search from cwd)")
-def updatekeys(paths: tuple[str, ...], dry_run: bool, rotate_data_key: bool, config: str | None) -> None:
+def updatekeys(
+    paths: tuple[str, ...], dry_run: bool, rotate_data_key: bool, config: str | None
+) -> None:
     """Re-wrap the data key of each file (or every SOPS file in a folder) for its rule's keys."""
     files = [f for p in paths for f in _sops_files(Path(p))]
     if not files:

@@ -129,7 +129,12 @@ _BOOLS = {
     "1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
     "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False,
 }  # fmt: skip
-_FLOAT_SPECIAL = {"+inf": float("inf"), "inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+_FLOAT_SPECIAL = {
+    "+inf": float("inf"),
+    "inf": float("inf"),
+    "-inf": float("-inf"),
+    "nan": float("nan"),
+}
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -156,7 +161,9 @@ def decode_plaintext(type_name: str, plaintext: bytes, *, where: str) -> Scalar 
         if type_name == "time":
             return Timestamp(canonical_time(text))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise IntegrityError(f"{where} decrypted to a value that is not a valid {type_name}") from exc
+        raise IntegrityError(
+            f"{where} decrypted to a value that is not a valid {type_name}"
+        ) from exc
     raise IntegrityError(f"{where} has an unknown type tag or an invalid {type_name} value")
 
 

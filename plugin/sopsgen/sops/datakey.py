@@ -86,7 +86,9 @@ def recipient_of(stanza: Stanza) -> Recipient:
     if stanza.type == "pgp":
         return Recipient("pgp", str(f.get("fp", "")).replace(" ", "").upper())
     if stanza.type == "azure_kv":
-        return Recipient("azure_kv", f"{f.get('vault_url')}/keys/{f.get('name')}/{f.get('version')}")
+        return Recipient(
+            "azure_kv", f"{f.get('vault_url')}/keys/{f.get('name')}/{f.get('version')}"
+        )
     if stanza.type == "hc_vault":
         address, engine, name = f.get("vault_address"), f.get("engine_path"), f.get("key_name")
         return Recipient("hc_vault", f"{address}/v1/{engine}/keys/{name}")

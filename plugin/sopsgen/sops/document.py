@@ -214,7 +214,9 @@ def _seal(
 ) -> bytes:
     stored, digest = _encrypt_tree(branches, cipher, metadata.selection)
     lastmodified = format_lastmodified(now)
-    sealed = replace(metadata, lastmodified=lastmodified, mac=seal_mac(cipher, digest, lastmodified))
+    sealed = replace(
+        metadata, lastmodified=lastmodified, mac=seal_mac(cipher, digest, lastmodified)
+    )
     return dump_encrypted(stored, fmt, sealed)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sopsgen.sops.cipher import ValueCipher, mac_bytes
 from sopsgen.sops.tree import Scalar
@@ -28,7 +28,7 @@ class MacAccumulator:
 
 
 def format_lastmodified(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def mac_aad(lastmodified: str) -> bytes:

@@ -70,7 +70,10 @@ def _parse_groups(raw: dict[str, object], where: str) -> list[list[Stanza]]:
     if groups_raw:
         if not isinstance(groups_raw, list):
             raise FormatError(f"{where}: sops.key_groups is not a list")
-        return [_parse_group(group, f"{where}: sops.key_groups[{i}]") for i, group in enumerate(groups_raw)]
+        return [
+            _parse_group(group, f"{where}: sops.key_groups[{i}]")
+            for i, group in enumerate(groups_raw)
+        ]
     return [_parse_group(raw, f"{where}: sops")]
 
 
@@ -93,9 +96,11 @@ def _parse_selection(raw: dict[str, object], where: str) -> Selection:
     chosen = {name: str(raw[name]) for name in SELECTION_FIELDS if raw.get(name) not in (None, "")}
     mac_only = raw.get("mac_only_encrypted") in (True, "true")
     try:
-        return Selection(**chosen, mac_only_encrypted=mac_only).with_default()  # type: ignore[arg-type]
+        return Selection.from_fields(chosen, mac_only_encrypted=mac_only).with_default()
     except Exception as exc:
-        raise FormatError(f"{where}: invalid selection settings in the sops metadata: {exc}") from exc
+        raise FormatError(
+            f"{where}: invalid selection settings in the sops metadata: {exc}"
+        ) from exc
 
 
 def serialize_metadata(meta: Metadata, *, write_selection: bool = True) -> dict[str, object]:
@@ -122,7 +127,9 @@ def serialize_metadata(meta: Metadata, *, write_selection: bool = True) -> dict[
     return out
 
 
-def _group_dict(group: list[Stanza], *, always: tuple[str, ...]) -> dict[str, list[dict[str, object]]]:
+def _group_dict(
+    group: list[Stanza], *, always: tuple[str, ...]
+) -> dict[str, list[dict[str, object]]]:
     out: dict[str, list[dict[str, object]]] = {}
     for key_type in _GROUP_ORDER:
         entries = [dict(s.fields) for s in group if s.type == key_type]

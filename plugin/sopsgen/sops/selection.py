@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field, fields
 
 from sopsgen.errors import ConfigError
@@ -32,7 +33,7 @@ class Selection:
     encrypted_comment_regex: str | None = None
     mac_only_encrypted: bool = False
     _compiled: dict[str, re.Pattern[str]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False
+        default_factory=dict, init=False, compare=False, repr=False, hash=False
     )
 
     def __post_init__(self) -> None:
@@ -49,6 +50,24 @@ class Selection:
                     self._compiled[name] = re.compile(getattr(self, name))
                 except re.error as exc:
                     raise ConfigError(f"{name} is not a valid regular expression: {exc}") from exc
+
+    @classmethod
+    def from_fields(
+        cls, settings: AbcMapping[str, str], *, mac_only_encrypted: bool = False
+    ) -> Selection:
+        """A selection from `name -> value` settings (names as sops spells them)."""
+        unknown = sorted(set(settings) - set(SELECTION_FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown selection setting {', '.join(unknown)}")
+        return cls(
+            unencrypted_suffix=settings.get("unencrypted_suffix"),
+            encrypted_suffix=settings.get("encrypted_suffix"),
+            unencrypted_regex=settings.get("unencrypted_regex"),
+            encrypted_regex=settings.get("encrypted_regex"),
+            unencrypted_comment_regex=settings.get("unencrypted_comment_regex"),
+            encrypted_comment_regex=settings.get("encrypted_comment_regex"),
+            mac_only_encrypted=mac_only_encrypted,
+        )
 
     def chosen(self) -> list[str]:
         return [name for name in SELECTION_FIELDS if getattr(self, name) is not None]

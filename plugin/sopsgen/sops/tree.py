@@ -26,12 +26,12 @@ class Timestamp:
     text: str
 
 
-Scalar: TypeAlias = Union[str, bytes, bool, int, float, Timestamp, None]
+Scalar: TypeAlias = str | bytes | bool | int | float | Timestamp | None
 Node: TypeAlias = Union["Mapping", "Sequence", Scalar, Comment]
 Entry: TypeAlias = tuple[str, Node]
 
 
-class Mapping(list[Union[Entry, Comment]]):
+class Mapping(list[Entry | Comment]):
     """An ordered map that keeps duplicate keys and comment nodes in place."""
 
     def get(self, key: str, default: Node = None) -> Node:

@@ -16,6 +16,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import TypeAlias, TypeVar
 
 import yaml
 from yaml.composer import Composer
@@ -44,7 +45,7 @@ class _GoResolver(BaseResolver):
     def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _STR
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,11 @@ class _FoundComment:
     inline: bool
 
 
-class _CommentScanner(Scanner):
-    """PyYAML's scanner, recording the comments it skips and the `---` lines."""
+class _CommentScanner(Reader, Scanner):
+    """PyYAML's scanner, recording the comments it skips and the `---` lines.
+
+    It subclasses `Reader` too (as the loader does) so the reader state it uses is typed.
+    """
 
     found_comments: list[_FoundComment]
     document_starts: list[int]
@@ -69,7 +73,7 @@ class _CommentScanner(Scanner):
                 self.forward()
             if self.peek() == "#":
                 self._record_comment()
-            if self.scan_line_break():
+            if self.scan_line_break():  # type: ignore[no-untyped-call]
                 if not self.flow_level:
                     self.allow_simple_key = True
             else:
@@ -87,18 +91,18 @@ class _CommentScanner(Scanner):
 
     def fetch_document_start(self) -> None:
         self.document_starts.append(self.line)
-        super().fetch_document_start()  # type: ignore[no-untyped-call]
+        super().fetch_document_start()
 
 
-class _CommentLoader(Reader, _CommentScanner, Parser, Composer, _GoResolver):
+class _CommentLoader(_CommentScanner, Parser, Composer, _GoResolver):
     def __init__(self, stream: str) -> None:
         self.found_comments = []
         self.document_starts = []
-        Reader.__init__(self, stream)  # type: ignore[no-untyped-call]
-        Scanner.__init__(self)  # type: ignore[no-untyped-call]
-        Parser.__init__(self)  # type: ignore[no-untyped-call]
-        Composer.__init__(self)  # type: ignore[no-untyped-call]
-        _GoResolver.__init__(self)  # type: ignore[no-untyped-call]
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _GoResolver.__init__(self)
 
 
 if hasattr(yaml, "CParser"):
@@ -108,7 +112,7 @@ if hasattr(yaml, "CParser"):
 
         def __init__(self, stream: str) -> None:
             yaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
-            _GoResolver.__init__(self)  # type: ignore[no-untyped-call]
+            _GoResolver.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml
     _FastLoader = None  # type: ignore[assignment,misc]
@@ -175,13 +179,17 @@ def _plain_data(node: TreeNode) -> object:
     return node
 
 
+_Container: TypeAlias = Mapping | Sequence
+_T = TypeVar("_T")
+
+
 @dataclass
 class _Anchor:
     """Where a block-collection item starts: comments are placed relative to these."""
 
     line: int
     column: int
-    container: list[object]  # the Mapping or Sequence being built
+    container: _Container  # the Mapping or Sequence being built
     index: int  # position of the item among the container's non-comment items
     document: int
 
@@ -251,7 +259,7 @@ class _TreeBuilder:
         starts: list[int],
     ) -> None:
         plan: dict[int, dict[int, list[Comment]]] = {}  # container id -> index -> comments
-        containers: dict[int, list[object]] = {id(b): b for b in branches}
+        containers: dict[int, _Container] = {id(b): b for b in branches}
         for anchor in self.anchors:
             containers[id(anchor.container)] = anchor.container
         lines = [a.line for a in self.anchors]
@@ -264,7 +272,7 @@ class _TreeBuilder:
 
     def _target(
         self, found: _FoundComment, lines: list[int], document: int, branches: list[Mapping]
-    ) -> tuple[list[object], int]:
+    ) -> tuple[_Container, int]:
         position = bisect_right(lines, found.line)
         previous = self.anchors[position - 1] if position else None
         following = self.anchors[position] if position < len(self.anchors) else None
@@ -290,7 +298,7 @@ def _item_line(node: Node) -> int:
     return int(node.start_mark.line)
 
 
-def _item_count(container: list[object]) -> int:
+def _item_count(container: _Container) -> int:
     return sum(1 for item in container if not isinstance(item, Comment))
 
 
@@ -303,15 +311,21 @@ def _document_of(line: int, starts: list[int], roots: list[Node]) -> int:
     return max(0, min(index, len(roots) - 1))
 
 
-def _insert_comments(container: list[object], inserts: dict[int, list[Comment]]) -> None:
-    """Insert comments before the n-th non-comment item (or at the end) of a container."""
-    rebuilt: list[object] = []
-    items = list(container)
+def _insert_comments(container: _Container, inserts: dict[int, list[Comment]]) -> None:
+    """Insert comments before the n-th item (or at the end) of a comment-free container."""
+    if isinstance(container, Mapping):
+        container[:] = _interleave(list(container), inserts)
+    else:
+        container[:] = _interleave(list(container), inserts)
+
+
+def _interleave(items: list[_T], inserts: dict[int, list[Comment]]) -> list[_T | Comment]:
+    rebuilt: list[_T | Comment] = []
     for index, item in enumerate(items):
         rebuilt.extend(inserts.get(index, []))
         rebuilt.append(item)
     rebuilt.extend(inserts.get(len(items), []))
-    container[:] = rebuilt
+    return rebuilt
 
 
 # ---------------------------------------------------------------------------- typing
@@ -359,7 +373,7 @@ def _type_scalar(node: ScalarNode) -> TreeNode:
     return _type_plain(value)  # !!int, !!float, !!timestamp, custom tags: type by content
 
 
-def _type_plain(value: str) -> TreeNode:  # noqa: PLR0911 - one branch per yaml.v3 rule
+def _type_plain(value: str) -> TreeNode:
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -405,9 +419,10 @@ def _integer(text: str) -> int | None:
 def _timestamp(value: str) -> Timestamp | None:
     if len(value) < 8 or not value[:4].isdigit() or value[4] != "-":
         return None
-    if _DATE.fullmatch(value):
-        year, month, day = (int(p) for p in _DATE.fullmatch(value).groups())  # type: ignore[union-attr]
-        return _safe_time(f"{year:04d}-{month:02d}-{day:02d}T00:00:00Z")
+    date = _DATE.fullmatch(value)
+    if date is not None:
+        y, m, d = (int(part) for part in date.groups())
+        return _safe_time(f"{y:04d}-{m:02d}-{d:02d}T00:00:00Z")
     match = _DATETIME.fullmatch(value)
     if match is None:
         return None
@@ -558,7 +573,8 @@ def _plain_ok(text: str) -> bool:
     """Plain only when both yaml.v3 and a YAML 1.1 reader would see this very string."""
     if not text or _PLAIN_SAFE.fullmatch(text) is None or _NEEDS_ESCAPE.search(text):
         return False
-    if _YAML11.resolve(ScalarNode, text, (True, False)) != _STR or text in _YAML11_EXTRA:
+    yaml11_tag = _YAML11.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if yaml11_tag != _STR or text in _YAML11_EXTRA:
         return False
     return _type_plain(text) == text
 
