@@ -20,6 +20,13 @@ COMMANDS: dict[str, str] = {
     "encrypt": "sopsgen.cli.encrypt:encrypt",
     "edit": "sopsgen.cli.edit:edit",
     "updatekeys": "sopsgen.cli.updatekeys:updatekeys",
+    "init": "sopsgen.cli.init:init",
+    "generate": "sopsgen.cli.generate:generate",
+    "set": "sopsgen.cli.set_value:set_value",
+    "rotate": "sopsgen.cli.rotate:rotate_ring",
+    "retire": "sopsgen.cli.rotate:retire_member",
+    "check": "sopsgen.cli.check:check",
+    "adopt": "sopsgen.cli.adopt:adopt_secrets",
 }
 
 
