@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "encrypt": "sopsgen.cli.encrypt:encrypt",
     "edit": "sopsgen.cli.edit:edit",
     "updatekeys": "sopsgen.cli.updatekeys:updatekeys",
+    "render": "sopsgen.cli.render:render",
     "init": "sopsgen.cli.init:init",
     "generate": "sopsgen.cli.generate:generate",
     "set": "sopsgen.cli.set_value:set_value",

@@ -28,6 +28,7 @@ Schema (every field is checked; unknown fields are errors)::
         type: Opaque
         labels: {app: lightrun}
         annotations: {}
+        needsHash: false                 # KRM/kustomize only: ask for a content-hash name suffix
         data:
           SPRING_DATASOURCE_PASSWORD: db-password
           encryption-key-*: encryption-key   # one key per ring member
@@ -94,8 +95,8 @@ _TOP_FIELDS = (
     "secrets",
     "secretOverrides",
 )
-_SECRET_FIELDS = ("name", "namespace", "type", "labels", "annotations", "data")
-_OVERRIDE_FIELDS = ("name", "namespace", "type", "labels", "annotations", "data")
+_SECRET_FIELDS = ("name", "namespace", "type", "labels", "annotations", "needsHash", "data")
+_OVERRIDE_FIELDS = ("name", "namespace", "type", "labels", "annotations", "needsHash", "data")
 
 _VALUE_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -160,6 +161,7 @@ class SecretSpec:
     annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
     data: Mapping[str, str] = field(default_factory=dict, hash=False)
     origin: str = field(default="", compare=False)
+    needs_hash: bool = False  # kustomize: add the needs-hash annotation (KRM/legacy output)
 
 
 @dataclass(frozen=True)
@@ -532,6 +534,7 @@ class _Draft:
     origin: str
     data_origins: dict[str, str]
     renamed: bool = False
+    needs_hash: bool = False
 
 
 def _parse_secret(at: _At, raw: object) -> _Draft:
@@ -551,6 +554,7 @@ def _parse_secret(at: _At, raw: object) -> _Draft:
         data=data,
         origin=str(at),
         data_origins={key: str(at / "data" / key) for key in data},
+        needs_hash=_bool(at / "needsHash", body["needsHash"]) if "needsHash" in body else False,
     )
 
 
@@ -590,9 +594,13 @@ class _Merged:
     secrets: list[_Draft] = field(default_factory=list)
 
 
-def load_spec(path: Path) -> Spec:
-    """Load `path`, apply its `extends` chain and validate the result."""
-    chain = _load_chain(path)
+def load_spec(path: Path, *, document: dict[str, Any] | None = None) -> Spec:
+    """Load `path`, apply its `extends` chain and validate the result.
+
+    `document` is the already-parsed content of `path` (a KRM functionConfig, a kustomize
+    plugin config): `path` then only anchors relative `store` and `extends` paths.
+    """
+    chain = _load_chain(path, document)
     merged = _Merged()
     for file, raw in reversed(chain):
         _apply_layer(merged, file, raw, is_base=file == chain[-1][0])
@@ -617,7 +625,9 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.normpath(path if path.is_absolute() else Path.cwd() / path))
 
 
-def _load_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+def _load_chain(
+    path: Path, document: dict[str, Any] | None = None
+) -> list[tuple[Path, dict[str, Any]]]:
     """[(file, raw)] from `path` up to the root base."""
     chain: list[tuple[Path, dict[str, Any]]] = []
     seen: set[Path] = set()
@@ -632,7 +642,7 @@ def _load_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                 f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files", "flatten the chain"
             )
         seen.add(_absolute(current))
-        raw = _read_yaml(current)
+        raw = document if document is not None and not chain else _read_yaml(current)
         _check_header(_At(current), raw)
         chain.append((current, raw))
         current = _extends(current, raw)
@@ -706,6 +716,8 @@ def _override(at: _At, draft: _Draft, body: Mapping[str, Any]) -> None:
         draft.namespace = _namespace(at / "namespace", body["namespace"])
     if "type" in body:
         draft.type = _str(at / "type", body["type"])
+    if "needsHash" in body:
+        draft.needs_hash = _bool(at / "needsHash", body["needsHash"])
     draft.labels.update(_string_map(at / "labels", body.get("labels", {})))
     draft.annotations.update(_string_map(at / "annotations", body.get("annotations", {})))
     data = _data(at / "data", body.get("data", {}))
@@ -811,4 +823,5 @@ def _finish(draft: _Draft, default_namespace: str | None) -> SecretSpec:
         annotations=dict(draft.annotations),
         data=dict(draft.data),
         origin=draft.origin,
+        needs_hash=draft.needs_hash,
     )
