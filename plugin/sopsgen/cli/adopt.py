@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 import yaml
 
-from sopsgen.cli.common import now
+from sopsgen.cli.common import now, read_input
 from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, echo_changes
 from sopsgen.errors import FormatError
 from sopsgen.generate.keystore import adopt
 
 
 @click.command(name="adopt")
-@click.option("--from", "source", required=True, help="Secret manifest(s) as `kubectl get secret -o yaml` prints them; - for stdin")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    help="Secret manifest(s) as `kubectl get secret -o yaml` prints them; - for stdin",
+)
 @click.option("--spec", default=DEFAULT_SPEC, show_default=True, help="the generator spec")
 def adopt_secrets(source: str, spec: str) -> None:
     """Import values from existing Secrets, mapping their keys back through the spec."""
-    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    raw = read_input(source)
     try:
         documents = [d for d in yaml.safe_load_all(raw) if d is not None]
     except yaml.YAMLError as exc:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from sopsgen.cli.common import now
-from sopsgen.cli.storecmd import DEFAULT_SPEC, reading_store
+from sopsgen.cli.common import identities, now
+from sopsgen.cli.storecmd import DEFAULT_SPEC, Session
 from sopsgen.errors import CheckFailedError, SopsgenError
 from sopsgen.generate.keystore import Problem, check_store, shared_values
+from sopsgen.generate.spec import load_spec
+from sopsgen.generate.store import open_store
 
 
 @click.command()
@@ -20,11 +23,9 @@ def check(specs: tuple[str, ...], as_json: bool) -> None:
     moment = now()
     problems: list[Problem] = []
     sessions = []
-    for spec in specs or (DEFAULT_SPEC,):
-        try:
-            session = reading_store(spec)
-        except SopsgenError as error:  # a MAC failure or a bad spec is a finding too
-            problems.append(Problem(spec, "(store)", error.one_line()))
+    for spec_path in specs or (DEFAULT_SPEC,):
+        session = _open(spec_path, problems)
+        if session is None:
             continue
         sessions.append((session.spec, session.store))
         problems.extend(check_store(session.spec, session.store, now=moment))
@@ -34,12 +35,29 @@ def check(specs: tuple[str, ...], as_json: bool) -> None:
         raise CheckFailedError(f"{len(problems)} problem(s) found")
 
 
+def _open(spec_path: str, problems: list[Problem]) -> Session | None:
+    """Load a spec and decrypt its store; a bad spec or a MAC failure is a finding too."""
+    try:
+        spec = load_spec(Path(spec_path))
+    except SopsgenError as error:
+        problems.append(Problem(spec_path, "(spec)", error.one_line()))
+        return None
+    try:
+        store = open_store(spec.store_path, identities())
+    except SopsgenError as error:
+        problems.append(Problem(str(spec.store_path), "(store)", error.one_line()))
+        return None
+    return Session(spec, store)
+
+
 def _report(problems: list[Problem], stores: list[str], *, as_json: bool) -> None:
     if as_json:
         body = {
             "ok": not problems,
             "stores": stores,
-            "problems": [{"store": p.store, "value": p.value, "problem": p.problem} for p in problems],
+            "problems": [
+                {"store": p.store, "value": p.value, "problem": p.problem} for p in problems
+            ],
         }
         click.echo(json.dumps(body, indent=2, sort_keys=True))
         return

@@ -31,30 +31,38 @@ secrets:
 
 
 @click.command()
-@click.option("--preset", type=click.Choice(preset_names()), help="a complete spec for a known chart")
+@click.option(
+    "--preset", type=click.Choice(preset_names()), help="a complete spec for a known chart"
+)
 @click.option("--age", multiple=True, help="age recipient(s) for the stores")
 @click.option("--pgp", multiple=True, help="pgp fingerprint(s) for the stores")
-@click.option("--dir", "folder", default=".", type=click.Path(file_okay=False), help="where to write")
+@click.option(
+    "--dir", "folder", default=".", type=click.Path(file_okay=False), help="where to write"
+)
 def init(preset: str | None, age: tuple[str, ...], pgp: tuple[str, ...], folder: str) -> None:
     """Write sopsgen.yaml and .sops.yaml (refuses to overwrite either)."""
     root = Path(folder)
     spec_path, rules_path = root / "sopsgen.yaml", root / ".sops.yaml"
     if spec_path.exists():
         raise StoreConflictError(f"{spec_path} already exists; refusing to overwrite it")
-    recipients = split_keys(age) or _own_age_recipient()
-    fingerprints = [fp.replace(" ", "").upper() for fp in split_keys(pgp)]
     if rules_path.exists() and (age or pgp):
         raise StoreConflictError(
             f"{rules_path} already exists; refusing to overwrite it",
             hint="add the recipients to it yourself, then run `sopsgen updatekeys`",
         )
+    fingerprints = [fp.replace(" ", "").upper() for fp in split_keys(pgp)]
+    recipients = split_keys(age)
+    if not rules_path.exists() and not (recipients or fingerprints):
+        recipients = _own_age_recipient()
     if not rules_path.exists() and not (recipients or fingerprints):
         raise ConfigError(
             "no recipient for the stores",
             hint="pass --age age1... (make a key with age-keygen) or --pgp FINGERPRINT",
         )
     root.mkdir(parents=True, exist_ok=True)
-    if not rules_path.exists():
+    if rules_path.exists():
+        click.echo(f"kept the existing {rules_path}: its creation_rules pick the recipients")
+    else:
         atomic_write(rules_path, _rules_text(recipients, fingerprints).encode())
         click.echo(f"wrote {rules_path}")
     atomic_write(spec_path, (preset_text(preset) if preset else _BLANK_SPEC).encode())

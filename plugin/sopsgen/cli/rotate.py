@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from sopsgen.cli.common import now
-from sopsgen.cli.storecmd import changing_store, echo_changes
-from sopsgen.cli.storecmd import DEFAULT_SPEC
+from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, echo_changes
 from sopsgen.errors import ConfigError
 from sopsgen.generate.keystore import due_rings, retire, rotate
 
@@ -18,7 +17,9 @@ from sopsgen.generate.keystore import due_rings, retire, rotate
 def rotate_ring(ring: str | None, spec: str, due: bool) -> None:
     """Append a new member to RING; every existing member is kept unchanged."""
     if bool(ring) == due:
-        raise ConfigError("give either a RING name or --due", hint="e.g. sopsgen rotate encryption-key")
+        raise ConfigError(
+            "give either a RING name or --due", hint="e.g. sopsgen rotate encryption-key"
+        )
     moment = now()
     with changing_store(spec) as session:
         rings = due_rings(session.spec, session.store, now=moment) if due else [ring or ""]

@@ -7,21 +7,26 @@ from pathlib import Path
 
 import click
 
-from sopsgen.cli.common import now
-from sopsgen.cli.storecmd import changing_store, spec_argument
-from sopsgen.errors import SopsgenError
+from sopsgen.cli.common import now, read_input
+from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, spec_argument
+from sopsgen.errors import ConfigError, SopsgenError
 from sopsgen.generate.keystore import set_provided
 
 
 @click.command(name="set")
 @click.argument("name")
 @spec_argument
-@click.option("--from-file", type=click.Path(dir_okay=False, exists=True), help="read the value from this file")
+@click.option(
+    "--from-file",
+    type=click.Path(dir_okay=False),
+    help="read the value from this file",
+)
 @click.option("--keep-trailing-newline", is_flag=True, help="do not strip one trailing newline")
 def set_value(name: str, spec: str, from_file: str | None, keep_trailing_newline: bool) -> None:
     """Set the provided value NAME from stdin (or --from-file); never from the command line."""
+    _refuse_value_as_spec(spec)
     if from_file:
-        raw = Path(from_file).read_bytes()
+        raw = read_input(from_file)
     else:
         if sys.stdin.isatty():
             click.echo(f"enter the value for {name}, then Ctrl-D:", err=True)
@@ -35,3 +40,16 @@ def set_value(name: str, spec: str, from_file: str | None, keep_trailing_newline
     with changing_store(spec) as session:
         change = set_provided(session.spec, session.store, name, text, now=now())
     click.echo(change.describe())
+
+
+def _refuse_value_as_spec(spec: str) -> None:
+    """`sopsgen set NAME VALUE` would put VALUE in shell history: refuse without echoing it."""
+    if spec == DEFAULT_SPEC or Path(spec).is_file():
+        return
+    raise ConfigError(
+        "the second argument of `sopsgen set` must be an existing spec file, and it is not "
+        "(not repeated here in case it is the value); sopsgen set never takes a value on the "
+        "command line",
+        hint="pipe the value on stdin (`sopsgen set NAME < file`) or use --from-file, and "
+        "remove it from your shell history",
+    )

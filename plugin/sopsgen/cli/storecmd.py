@@ -27,7 +27,8 @@ def store_plan(store_path: Path, config: str | None = None) -> EncryptionPlan:
     found = find_config(store_path.parent, Path(config) if config else None)
     if found is None:
         raise ConfigError(
-            f"no .sops.yaml found above {store_path.parent} to pick recipients for {store_path.name}",
+            f"no .sops.yaml found above {store_path.parent} to pick recipients for "
+            f"{store_path.name}",
             hint="run `sopsgen init --age RECIPIENT`, or add a .sops.yaml with creation_rules",
         )
     rule = load_rules(found).rule_for(store_path.resolve())

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
+from collections.abc import Mapping as TypingMapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sopsgen.errors import ConfigError, FormatError, StoreConflictError
 from sopsgen.generate.recipes import SYSTEM_RANDOM, RandomSource, make_value, validate
@@ -19,7 +20,6 @@ from sopsgen.generate.spec import (
     Spec,
     ValueSpec,
     expand_secret_keys,
-    parse_ring_member,
     ring_member_name,
     ring_members,
     wildcard_prefix,
@@ -149,7 +149,7 @@ def parse_stamp(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def retire(spec: Spec, store: Store, ring: str, index: int) -> Change:
@@ -167,7 +167,8 @@ def retire(spec: Spec, store: Store, ring: str, index: int) -> Change:
             hint=f"run `sopsgen rotate {ring}` first, then retire {index} once nothing needs it",
         )
     del store.entries[name]
-    return Change("removed", name, f"{len(members) - 1} members remain")
+    left = len(members) - 1
+    return Change("removed", name, f"{ring} keeps {left} member{'s' if left != 1 else ''}")
 
 
 def _ring(spec: Spec, ring: str) -> ValueSpec:
@@ -183,29 +184,39 @@ def _ring(spec: Spec, ring: str) -> ValueSpec:
 def adopt(
     spec: Spec, store: Store, secrets: Iterable[dict[str, object]], *, now: datetime
 ) -> list[Change]:
-    """Import the values of existing Secret manifests (as `kubectl get secret -o yaml`)."""
-    found = _values_from_manifests(spec, secrets)
-    changes = []
-    for name, (text, where) in found.items():
-        value, _index = _owner(spec, name)
-        if value.kind == "constant":
-            continue
-        problem = validate(value, text)
-        if problem is not None:
-            raise FormatError(f"{where} {problem}, so it cannot be adopted as {name}")
-        existing = store.entries.get(name)
-        if existing is not None:
-            if existing.value != text:
-                raise StoreConflictError(
-                    f"{where} differs from {name} already in {store.path}; refusing to overwrite",
-                    hint=f"`sopsgen retire` or remove {name} first if the cluster value must win",
-                )
-            changes.append(Change("unchanged", name))
-            continue
-        index = parse_ring_member(name)[1] if value.ring else None  # type: ignore[index]
+    """Import the values of existing Secret manifests (as `kubectl get secret -o yaml`).
+
+    All or nothing: the first conflict raises before the caller saves anything.
+    """
+    found, ignored = _values_from_manifests(spec, _flatten(secrets))
+    changes = [
+        _adopt_one(spec, store, name, text, where, now) for name, (text, where) in found.items()
+    ]
+    changes += [Change("ignored", key, "the spec maps no value to it") for key in ignored]
+    return [change for change in changes if change.action != "skipped"]
+
+
+def _adopt_one(spec: Spec, store: Store, name: str, text: str, where: str, now: datetime) -> Change:
+    value, index = _owner(spec, name)
+    if value.kind == "constant":
+        return Change("skipped", name)  # constants come from the spec
+    problem = validate(value, text)
+    if problem is not None:
+        raise FormatError(
+            f"{where} {problem}, so it cannot be adopted as {name}",
+            hint=f"the spec asks for {value.recipe}",
+        )
+    existing = store.entries.get(name)
+    if existing is None:
         store.entries[name] = _new_entry(value, text, now, index=index, origin="adopted")
-        changes.append(Change("created", name, "adopted"))
-    return changes
+        return Change("created", name, f"adopted from {where}")
+    if existing.value != text:
+        raise StoreConflictError(
+            f"{where} differs from {name} already in {store.path}; refusing to overwrite it",
+            hint="adopt before `sopsgen generate` creates values, or remove "
+            f"{name} from the store with `sopsgen edit` if the cluster value must win",
+        )
+    return Change("unchanged", name)
 
 
 def _owner(spec: Spec, store_name: str) -> tuple[ValueSpec, int | None]:
@@ -214,51 +225,69 @@ def _owner(spec: Spec, store_name: str) -> tuple[ValueSpec, int | None]:
     return owner
 
 
-def _values_from_manifests(
-    spec: Spec, secrets: Iterable[dict[str, object]]
-) -> dict[str, tuple[str, str]]:
-    """Store name -> (plaintext, where it came from); the same value twice must agree."""
-    found: dict[str, tuple[str, str]] = {}
-    matched = False
-    for manifest in secrets:
-        if manifest.get("kind") == "List":
-            inner = manifest.get("items")
-            found.update(_values_from_manifests(spec, inner if isinstance(inner, list) else []))
-            matched = matched or bool(found)
+def _flatten(manifests: Iterable[dict[str, object]]) -> list[dict[str, object]]:
+    """`kubectl get secret -o yaml` prints one Secret, or a `List` of them for several."""
+    out: list[dict[str, object]] = []
+    for manifest in manifests:
+        if manifest.get("kind") != "List":
+            out.append(manifest)
             continue
+        items = manifest.get("items")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise FormatError("the input List has no `items` list of manifests")
+        out.extend(_flatten(items))
+    return out
+
+
+def _values_from_manifests(
+    spec: Spec, manifests: list[dict[str, object]]
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Store name -> (plaintext, where it came from), and the Secret keys the spec ignores.
+
+    Two Secret keys that map to the same value must hold the same text.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    ignored: list[str] = []
+    matched = False
+    for manifest in manifests:
         name = _manifest_name(manifest)
-        for secret in spec.secrets:
-            if secret.name != name:
-                continue
+        for secret in (s for s in spec.secrets if s.name == name):
             matched = True
             for key, text in _manifest_data(manifest, name).items():
                 store_name = _store_name_for(secret.data, key)
                 if store_name is None:
+                    ignored.append(f"Secret {name} key {key}")
                     continue
-                where = f"Secret {name} key {key}"
-                if store_name in found and found[store_name][0] != text:
-                    raise StoreConflictError(
-                        f"{where} and {found[store_name][1]} both map to {store_name} "
-                        "but hold different values",
-                        hint="fix the Secret or the spec mapping, then adopt again",
-                    )
-                found.setdefault(store_name, (text, where))
+                _remember(found, store_name, text, f"Secret {name} key {key}")
     if not matched:
         names = ", ".join(s.name for s in spec.secrets)
         raise ConfigError(
             "no Secret in the input has a name the spec declares", hint=f"spec Secrets: {names}"
         )
-    return found
+    return found, ignored
 
 
-def _store_name_for(data: dict[str, str] | object, key: str) -> str | None:
-    assert isinstance(data, dict) or hasattr(data, "items")
-    for secret_key, value_name in data.items():  # type: ignore[union-attr]
+def _remember(found: dict[str, tuple[str, str]], store_name: str, text: str, where: str) -> None:
+    earlier = found.get(store_name)
+    if earlier is not None and earlier[0] != text:
+        raise StoreConflictError(
+            f"{where} and {earlier[1]} both map to {store_name} but hold different values",
+            hint="fix the Secret or the spec mapping, then adopt again",
+        )
+    found.setdefault(store_name, (text, where))
+
+
+def _store_name_for(data: TypingMapping[str, str], key: str) -> str | None:
+    """The store name a Secret key maps to (`encryption-key-3` for a ring wildcard)."""
+    for secret_key, value_name in data.items():
         prefix = wildcard_prefix(secret_key)
-        if prefix is None and secret_key == key:
-            return str(value_name)
-        if prefix is not None and key.startswith(prefix) and key[len(prefix) :].isdigit():
-            return ring_member_name(str(value_name), int(key[len(prefix) :]))
+        if prefix is None:
+            if secret_key == key:
+                return value_name
+            continue
+        suffix = key[len(prefix) :] if key.startswith(prefix) else ""
+        if suffix.isdigit() and str(int(suffix)) == suffix:
+            return ring_member_name(value_name, int(suffix))
     return None
 
 
@@ -316,10 +345,23 @@ def check_store(spec: Spec, store: Store, *, now: datetime) -> list[Problem]:
     for ring in due_rings(spec, store, now=now):
         value = spec.value(ring)
         problems.append(
-            Problem(where, ring, f"newest member is older than rotateAfter "
-                    f"({value.rotate_after}); run `sopsgen rotate {ring}`")  # fmt: skip
+            Problem(
+                where,
+                ring,
+                f"newest member is {_days(newest_member_age(value, store, now=now))} old, "
+                f"past rotateAfter {_days(value.rotate_after)}; run `sopsgen rotate {ring}`",
+            )
         )
     return problems
+
+
+def _days(span: timedelta | None) -> str:
+    """A duration as the spec writes it: whole days, or hours below one day."""
+    if span is None:
+        return "unknown"
+    if span >= timedelta(days=1):
+        return f"{span.days}d"
+    return f"{int(span.total_seconds() // 3600)}h"
 
 
 def _fix_for(value: ValueSpec) -> str:
@@ -342,8 +384,12 @@ def shared_values(stores: list[tuple[Spec, Store]]) -> list[Problem]:
             other = seen.get(entry.value)
             if other is not None and other[0] != str(store.path):
                 problems.append(
-                    Problem(str(store.path), name, f"same value as {other[1]} in {other[0]}; "
-                            "environments must not share secrets")  # fmt: skip
+                    Problem(
+                        str(store.path),
+                        name,
+                        f"same value as {other[1]} in {other[0]}; "
+                        "environments must not share secrets",
+                    )
                 )
             else:
                 seen.setdefault(entry.value, (str(store.path), name))
