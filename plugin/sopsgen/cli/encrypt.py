@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -73,10 +74,19 @@ def encrypt(
 def _through_sops(
     plaintext: bytes, fmt: str, name: str, plan: EncryptionPlan, config: str | None
 ) -> bytes:
-    """Cloud KMS and Vault keys: the sops binary wraps the data key, reading the same rules."""
-    args = ["--filename-override", name]
+    """Cloud KMS and Vault keys: the sops binary wraps the data key, reading the same rules.
+
+    `--config` is a global sops flag (`sops --config F encrypt`, not `sops encrypt --config
+    F`), so the config path travels as SOPS_CONFIG, which sops reads in either case.
+    """
+    env = dict(os.environ)
     if config:
-        args = ["--config", config, *args]
+        env["SOPS_CONFIG"] = str(Path(config).resolve())
     return encrypt_with_sops(
-        plaintext, fmt, identities().sops_exec, args, key_type=", ".join(plan.non_native_types())
+        plaintext,
+        fmt,
+        identities().sops_exec,
+        ["--filename-override", name],
+        key_type=", ".join(plan.non_native_types()),
+        env=env,
     )

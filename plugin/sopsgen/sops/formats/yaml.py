@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from bisect import bisect_right
@@ -29,6 +28,7 @@ from yaml.scanner import Scanner
 from sopsgen.errors import FormatError
 from sopsgen.sops.cipher import canonical_time
 from sopsgen.sops.formats.base import Loaded
+from sopsgen.sops.formats.flat import go_general_float
 from sopsgen.sops.tree import Comment, Mapping, Sequence, Timestamp
 from sopsgen.sops.tree import Node as TreeNode
 
@@ -519,7 +519,7 @@ class _Emitter:
         elif isinstance(value, Sequence):
             lines.append(head + " []\n")
         elif isinstance(value, str) and _literal_ok(value):
-            lines.append(f"{head} |{_chomping(value)}\n")
+            lines.append(f"{head} |{_block_hints(value, len(self.indent))}\n")
             body = value[:-1] if value.endswith("\n") else value
             lines.extend(f"{child}{line}\n" if line else "\n" for line in body.split("\n"))
         else:
@@ -533,8 +533,8 @@ def _starts_with_comment(node: Mapping | Sequence) -> bool:
 
 def _key_text(key: str) -> str:
     if key == "<<":
-        return "<<"
-    return key if _plain_ok(key) else _quoted(key)
+        return "!!merge <<"  # yaml.v3 tags the merge key when it writes it
+    return _string_text(key, simple_key=True)
 
 
 def scalar_text(value: object) -> str:
@@ -552,50 +552,112 @@ def scalar_text(value: object) -> str:
     if isinstance(value, bytes):
         return "!!binary " + base64.b64encode(value).decode("ascii")
     assert isinstance(value, str)
-    return value if _plain_ok(value) else _quoted(value)
+    return _string_text(value, simple_key=False)
 
 
 def _float_text(value: float) -> str:
+    """As yaml.v3 writes a float64: Go's shortest 'g' form (3.0 -> 3, 1e6 -> 1e+06)."""
     if math.isnan(value):
         return ".nan"
     if math.isinf(value):
         return ".inf" if value > 0 else "-.inf"
-    return repr(value)
+    return go_general_float(value)
 
 
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./@$%^+=~][^\s#:]*(?::[^\s#:]+)*[^\s:]?")
-_YAML11 = yaml.resolver.Resolver()  # YAML 1.1 readers (PyYAML, older tools) must agree too
-_YAML11_EXTRA = {"<<", "=", "y", "Y", "n", "N"}  # yaml.v3 quotes these too
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+# How yaml.v3 (a libyaml port) picks a scalar style. A string that would read back as
+# another type is double-quoted. Otherwise plain is tried, then single quotes, then double
+# quotes, depending on what the text holds; strings with a newline use a literal block.
+_BREAKS = "\n\r\x85\u2028\u2029"
+_BLANKZ = " \t" + _BREAKS
+# Not printable for yaml.v3 (tab is handled on its own): forces double quotes.
+_SPECIAL = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_NO_PLAIN = re.compile(
+    r"^(?:---|\.\.\.)"  # document markers
+    r"|^[#,\[\]{}&*!|>'\"%@`]"  # indicators at the start
+    rf"|^[?:\-](?:[{_BLANKZ}]|$)"  # `? `, `: `, `- ` at the start
+    rf"|:(?:[{_BLANKZ}]|$)"  # a mapping value indicator
+    rf"|[{_BLANKZ}]#"  # a comment start
+    rf"|^[ {_BREAKS}]|[ {_BREAKS}]$"  # leading or trailing space or break
+    rf"|[\t{_BREAKS}]"  # tabs and line breaks
+)
+_NO_SINGLE = re.compile(r"\t| [\n\r\x85\u2028\u2029]|[\n\r\x85\u2028\u2029] ")
+_NO_BLOCK = re.compile(r" $| [\n\r\x85\u2028\u2029]")
+_OLD_BOOLS = frozenset(
+    [
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+    ]
+)  # YAML 1.1 booleans yaml.v3 still quotes
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_ESCAPES = {
+    "\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v",
+    "\f": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\",
+    "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P",
+}  # fmt: skip
+_DOUBLE_ESCAPE = re.compile(
+    r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]|[^\x00-\uffff]'
+)
 
 
-def _plain_ok(text: str) -> bool:
-    """Plain only when both yaml.v3 and a YAML 1.1 reader would see this very string."""
-    if not text or _PLAIN_SAFE.fullmatch(text) is None or _NEEDS_ESCAPE.search(text):
-        return False
-    yaml11_tag = _YAML11.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    if yaml11_tag != _STR or text in _YAML11_EXTRA:
-        return False
-    return _type_plain(text) == text
+def _string_text(text: str, *, simple_key: bool) -> str:
+    """Plain, 'single' or "double" quoted (multi-line values are literal blocks earlier)."""
+    if text == "<<" and not simple_key:
+        return "!!merge <<"  # yaml.v3 resolves it to the merge tag and writes that tag
+    if _reads_as_other_type(text) or "\n" in text or _SPECIAL.search(text):
+        return _double_quoted(text)
+    if _NO_PLAIN.search(text) is None:
+        return text
+    if _NO_SINGLE.search(text) is None and not any(c in text for c in _BREAKS):
+        return "'" + text.replace("'", "''") + "'"
+    return _double_quoted(text)
+
+
+def _reads_as_other_type(text: str) -> bool:
+    if not text or text in _OLD_BOOLS or text == "<<":
+        return True
+    if _BASE60.fullmatch(text):
+        return True
+    return _type_plain(text) != text
 
 
 def _literal_ok(text: str) -> bool:
-    if "\n" not in text or _NEEDS_ESCAPE.search(text.replace("\n", "").replace("\t", "")):
-        return False
-    if text[0] in " \t" or text.startswith("\n"):
-        return False
-    body = text.rstrip("\n")
-    return all(line == "" or line.strip() != "" for line in body.split("\n")) and all(
-        not line.endswith((" ", "\t")) for line in body.split("\n")
-    )
+    """A literal block keeps the text exactly (yaml.v3 uses one for every multi-line string)."""
+    return "\n" in text and not _SPECIAL.search(text) and not _NO_BLOCK.search(text)
 
 
-def _chomping(text: str) -> str:
+def _block_hints(text: str, indent: int) -> str:
+    """Indentation indicator when the text starts with a space or break; then chomping."""
+    hint = str(indent) if text[0] in " " + _BREAKS else ""
     if not text.endswith("\n"):
-        return "-"
-    return "+" if text.endswith("\n\n") else ""
+        return hint + "-"
+    return hint + ("+" if len(text) == 1 or text[-2] in _BREAKS else "")
 
 
-def _quoted(text: str) -> str:
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+def _double_quoted(text: str) -> str:
+    return '"' + _DOUBLE_ESCAPE.sub(_escape, text) + '"'
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
