@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "edit": "sopsgen.cli.edit:edit",
     "updatekeys": "sopsgen.cli.updatekeys:updatekeys",
     "render": "sopsgen.cli.render:render",
+    "post-render": "sopsgen.cli.post_render:post_render_command",
     "krm": "sopsgen.cli.krm:krm",
     "kustomize-plugin": "sopsgen.cli.krm:kustomize_plugin",
     "argocd": "sopsgen.cli.argocd:argocd",
