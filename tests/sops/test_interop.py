@@ -242,6 +242,69 @@ def test_sopsgen_encrypted_decrypts_with_sops(
     assert lines(printed) == lines(dump_plaintext(plain_tree(fmt), fmt))
 
 
+# --- YAML comments land where sops puts them ------------------------------------------
+
+COMMENTS_YAML = b"""\
+# head 1
+
+# head 2
+a: 1  # inline a
+b:
+    # above c
+    c: 2 # inline c
+    d:
+        - x # inline x
+        # between
+        - y
+        # end of list
+i:
+  - k: 1
+    # inside item map
+    l: 2
+  # after item
+  - m: 3
+j: [1, 2] # flow inline
+c: {x: 1, "y": 2} # flow map inline
+d: [] # empty flow
+l:
+    - # on dash
+      k: v
+    - [1, 2] # nested flow in list
+m: "quoted" # q
+n: |
+    block
+# after block
+o:
+    p: 1
+        # deeper indented
+q: 2
+# foot 1
+---
+# doc2 head
+r: 1 # r inline
+# doc2 foot
+"""
+
+
+def test_yaml_comment_placement_matches_sops(
+    age_keys: list[AgePair], sops_runner: SopsRunner, tmp_path: Path
+) -> None:
+    key = age_keys[0]
+    source = write(tmp_path, "plain.yaml", COMMENTS_YAML)
+    from_sops = sops_runner.ok("encrypt", "--age", key.recipient, str(source))
+    printed = sops_runner.ok(
+        "decrypt", str(write(tmp_path, "s.yaml", from_sops)), age=[key.identity]
+    )
+    doc = decrypt_document(from_sops, "yaml", age_identities(key))
+    assert lines(dump_plaintext(doc.branches, "yaml")) == lines(printed)
+    tree = plain_tree("yaml", COMMENTS_YAML)
+    assert normalise_all(doc.branches, comments=True) == normalise_all(tree, comments=True)
+    plan = EncryptionPlan([[Recipient("age", key.recipient)]])
+    ours = encrypt_document(tree, "yaml", plan, now=NOW)
+    printed = sops_runner.ok("decrypt", str(write(tmp_path, "o.yaml", ours)), age=[key.identity])
+    assert lines(printed) == lines(dump_plaintext(tree, "yaml"))
+
+
 # --- Shamir: one share of three is not enough ------------------------------------------
 
 

@@ -192,6 +192,7 @@ class _Anchor:
     container: _Container  # the Mapping or Sequence being built
     index: int  # position of the item among the container's non-comment items
     document: int
+    flow: _Container | None = None  # the value, when it is a flow collection (`[1, 2]`)
 
 
 @dataclass
@@ -222,10 +223,15 @@ class _TreeBuilder:
         block = node.flow_style is not True
         for index, (key_node, value_node) in enumerate(node.value):
             key = self._key(key_node)
+            anchor = None
             if block:
                 mark = key_node.start_mark
-                self.anchors.append(_Anchor(mark.line, mark.column, out, index, self._document))
-            out.append((key, self.node(value_node)))
+                anchor = _Anchor(mark.line, mark.column, out, index, self._document)
+                self.anchors.append(anchor)
+            value = self.node(value_node)
+            if anchor is not None and _is_flow(value_node) and isinstance(value, Mapping | Sequence):
+                anchor.flow = value
+            out.append((key, value))
         return out
 
     def _sequence(self, node: SequenceNode) -> Sequence:
@@ -262,6 +268,8 @@ class _TreeBuilder:
         containers: dict[int, _Container] = {id(b): b for b in branches}
         for anchor in self.anchors:
             containers[id(anchor.container)] = anchor.container
+            if anchor.flow is not None:
+                containers[id(anchor.flow)] = anchor.flow
         lines = [a.line for a in self.anchors]
         for found in comments:
             document = _document_of(found.line, starts, roots)
@@ -269,6 +277,21 @@ class _TreeBuilder:
             plan.setdefault(id(container), {}).setdefault(index, []).append(Comment(found.text))
         for container_id, inserts in plan.items():
             _insert_comments(containers[container_id], inserts)
+
+    @staticmethod
+    def _inline_target(
+        found: _FoundComment, previous: _Anchor, following: _Anchor | None
+    ) -> tuple[_Container, int]:
+        """An end-of-line comment, placed as sops places it.
+
+        After a key's value: above that key. After a flow collection: its first item
+        (even when it is empty). After a bare `- `: before that item.
+        """
+        if previous.line != found.line and following is not None:
+            return following.container, following.index
+        if previous.flow is not None:
+            return previous.flow, 0
+        return previous.container, previous.index
 
     def _target(
         self, found: _FoundComment, lines: list[int], document: int, branches: list[Mapping]
@@ -281,7 +304,7 @@ class _TreeBuilder:
         if following is not None and following.document != document:
             following = None
         if found.inline and previous is not None:
-            return previous.container, previous.index
+            return self._inline_target(found, previous, following)
         if following is not None and (found.column <= following.column or previous is None):
             return following.container, following.index
         if previous is None:
@@ -290,6 +313,10 @@ class _TreeBuilder:
             return branches[document], _item_count(branches[document])
         # Indented past the next key: it closes the innermost block above it.
         return previous.container, _item_count(previous.container)
+
+
+def _is_flow(node: Node) -> bool:
+    return isinstance(node, MappingNode | SequenceNode) and node.flow_style is True
 
 
 def _item_line(node: Node) -> int:
@@ -508,16 +535,17 @@ class _Emitter:
                 self._value(prefix + "-", item, prefix + " " * max(len(self.indent), 4), lines)
 
     def _value(self, head: str, value: TreeNode, child: str, lines: list[str]) -> None:
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping) and _item_count(value):
             lines.append(head + "\n")
             self.mapping(value, child, lines)
-        elif isinstance(value, Sequence) and value:
+        elif isinstance(value, Sequence) and _item_count(value):
             lines.append(head + "\n")
             self.sequence(value, child, lines)
-        elif isinstance(value, Mapping):
-            lines.append(head + " {}\n")
-        elif isinstance(value, Sequence):
-            lines.append(head + " []\n")
+        elif isinstance(value, Mapping | Sequence):
+            # Empty, or holding only comments: sops writes `{}`/`[]`, then the comments.
+            lines.append(head + (" {}\n" if isinstance(value, Mapping) else " []\n"))
+            indent = head[: len(head) - len(head.lstrip())]
+            lines.extend(f"{indent}#{item.text}\n" for item in value if isinstance(item, Comment))
         elif isinstance(value, str) and _literal_ok(value):
             lines.append(f"{head} |{_block_hints(value, len(self.indent))}\n")
             body = value[:-1] if value.endswith("\n") else value
