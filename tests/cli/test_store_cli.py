@@ -274,6 +274,22 @@ def test_retire_refusals(complete: Project) -> None:
     assert_no_secret(complete, newest.err, missing.err, not_ring.err)
 
 
+def _ciphertexts(path: Path) -> dict[str, str]:
+    values: dict[str, str] = yaml.safe_load(path.read_text())["values"]
+    return values
+
+
+def test_retire_and_set_touch_only_their_own_value(complete: Project) -> None:
+    run("rotate", "encryption-key")
+    before = _ciphertexts(complete.store)
+    assert run("retire", "encryption-key", "0").code == 0
+    after = _ciphertexts(complete.store)
+    assert after == {k: v for k, v in before.items() if k != "encryption-key-0"}
+    assert run("set", "db-user", stdin=b"renamed").code == 0
+    changed = _ciphertexts(complete.store)
+    assert {k for k in after if changed[k] != after[k]} == {"db-user"}
+
+
 def test_retire_says_what_it_removed(complete: Project) -> None:
     run("rotate", "encryption-key")
     run("rotate", "encryption-key")
@@ -337,6 +353,20 @@ def test_check_ring_past_rotate_after(complete: Project) -> None:
     assert "past rotateAfter 90d; run `sopsgen rotate encryption-key`" in line
     assert run("rotate", "--due").code == 0
     assert run("check").code == 0
+
+
+def test_check_ring_without_a_created_time(complete: Project) -> None:
+    def forget(store: Store) -> None:
+        store.entries["encryption-key-0"].created = ""
+
+    complete.rewrite(forget)
+    line = _one_problem(run("check"), complete.store, "encryption-key")
+    assert "no valid `created` time in meta" in line
+
+
+def test_check_reports_a_store_given_twice_once(complete: Project) -> None:
+    complete.rewrite(lambda s: s.entries.pop("db-user"))
+    _one_problem(run("check", "sopsgen.yaml", "./sopsgen.yaml"), complete.store, "db-user")
 
 
 def test_check_tampered_store(complete: Project) -> None:

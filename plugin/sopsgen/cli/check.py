@@ -11,8 +11,8 @@ from sopsgen.cli.common import identities, now
 from sopsgen.cli.storecmd import DEFAULT_SPEC, Session
 from sopsgen.errors import CheckFailedError, SopsgenError
 from sopsgen.generate.keystore import Problem, check_store, shared_values
-from sopsgen.generate.spec import load_spec
-from sopsgen.generate.store import open_store
+from sopsgen.generate.spec import Spec, load_spec
+from sopsgen.generate.store import Store, open_store
 
 
 @click.command()
@@ -22,11 +22,11 @@ def check(specs: tuple[str, ...], as_json: bool) -> None:
     """Check stores against their specs; with several SPECs, also that no secret is shared."""
     moment = now()
     problems: list[Problem] = []
-    sessions = []
+    sessions: list[tuple[Spec, Store]] = []
     for spec_path in specs or (DEFAULT_SPEC,):
         session = _open(spec_path, problems)
-        if session is None:
-            continue
+        if session is None or any(session.store.path == s.path for _, s in sessions):
+            continue  # a broken spec or store is already a problem; a repeated store once
         sessions.append((session.spec, session.store))
         problems.extend(check_store(session.spec, session.store, now=moment))
     problems.extend(shared_values(sessions))

@@ -330,28 +330,48 @@ class Problem:
 
 def check_store(spec: Spec, store: Store, *, now: datetime) -> list[Problem]:
     """Everything wrong with one store against its spec (values never quoted)."""
-    where = str(store.path)
-    problems = [
-        Problem(where, name, f"missing (create it with {_fix_for(spec.value(name))})")
+    return _missing(spec, store) + _invalid(spec, store) + _overdue(spec, store, now=now)
+
+
+def _missing(spec: Spec, store: Store) -> list[Problem]:
+    return [
+        Problem(str(store.path), name, f"missing (create it with {_fix_for(spec.value(name))})")
         for name in spec.missing_values(store.names())
     ]
+
+
+def _invalid(spec: Spec, store: Store) -> list[Problem]:
+    problems = []
     for name, entry in store.entries.items():
         owner = spec.store_key_of(name)
         if owner is None:
             continue  # not declared (any more): kept, reported by nothing
         problem = validate(owner[0], entry.value)
         if problem is not None:
-            problems.append(Problem(where, name, f"value {problem}"))
-    for ring in due_rings(spec, store, now=now):
-        value = spec.value(ring)
-        problems.append(
-            Problem(
-                where,
-                ring,
-                f"newest member is {_days(newest_member_age(value, store, now=now))} old, "
-                f"past rotateAfter {_days(value.rotate_after)}; run `sopsgen rotate {ring}`",
+            problems.append(Problem(str(store.path), name, f"value {problem}"))
+    return problems
+
+
+def _overdue(spec: Spec, store: Store, *, now: datetime) -> list[Problem]:
+    """Rings past rotateAfter, and rings whose age cannot be told (no valid `created`)."""
+    problems = []
+    for value in spec.rings():
+        if value.rotate_after is None or not ring_members(value.name, store.names()):
+            continue
+        age = newest_member_age(value, store, now=now)
+        fix = f"run `sopsgen rotate {value.name}`"
+        if age is None:
+            problem = (
+                f"newest member has no valid `created` time in meta, so its age is unknown; {fix}"
             )
-        )
+        elif age >= value.rotate_after:
+            problem = (
+                f"newest member is {_days(age)} old, past rotateAfter "
+                f"{_days(value.rotate_after)}; {fix}"
+            )
+        else:
+            continue
+        problems.append(Problem(str(store.path), value.name, problem))
     return problems
 
 
