@@ -18,8 +18,14 @@ from sopsgen.generate.store import Store, open_store
 @click.command()
 @click.argument("specs", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON report (for CI)")
-def check(specs: tuple[str, ...], as_json: bool) -> None:
+@click.option("--flux", "flux_dir", metavar="DIR", help="check Flux's encrypted Secrets in DIR")
+def check(specs: tuple[str, ...], as_json: bool, flux_dir: str | None = None) -> None:
     """Check stores against their specs; with several SPECs, also that no secret is shared."""
+    if flux_dir is not None:  # the committed encrypted Secrets against the stores
+        from sopsgen.cli.flux import check_flux_folder
+
+        check_flux_folder(specs, flux_dir)
+        return
     moment = now()
     problems: list[Problem] = []
     sessions: list[tuple[Spec, Store]] = []

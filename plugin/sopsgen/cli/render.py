@@ -31,8 +31,33 @@ from sopsgen.render.pipeline import load_specs, render_bytes
     metavar="NAME",
     help="render only this Secret (repeatable; default: every Secret)",
 )
-def render(specs: tuple[str, ...], fmt: str, secrets: tuple[str, ...]) -> None:
-    """Print the Secret manifests of SPEC (default ./sopsgen.yaml), in spec order."""
+@click.option("--encrypt", is_flag=True, help="Flux: write SOPS-encrypted files (with --out)")
+@click.option("--out", "out_dir", metavar="DIR", help="Flux: the folder for the encrypted Secrets")
+@click.option("--age", multiple=True, help="with --encrypt: age recipients (else .sops.yaml)")
+@click.option("--pgp", multiple=True, help="with --encrypt: PGP fingerprints (else .sops.yaml)")
+@click.option("--config", "sops_config", metavar="FILE", help="with --encrypt: the .sops.yaml")
+def render(
+    specs: tuple[str, ...],
+    fmt: str,
+    secrets: tuple[str, ...],
+    encrypt: bool = False,
+    out_dir: str | None = None,
+    age: tuple[str, ...] = (),
+    pgp: tuple[str, ...] = (),
+    sops_config: str | None = None,
+) -> None:
+    """Print the Secret manifests of SPEC (default ./sopsgen.yaml), in spec order.
+
+    With --encrypt --out DIR: write one SOPS-encrypted file per Secret and a
+    kustomization.yaml into DIR for Flux, rewriting only files whose content changed.
+    """
+    if encrypt or out_dir is not None:
+        from sopsgen.cli import flux  # only the Flux path pays for the crypto imports
+
+        folder = flux.require_out(encrypt, out_dir)
+        assert folder is not None
+        flux.write_flux_folder(specs, folder, names=secrets, age=age, pgp=pgp, config=sops_config)
+        return
     out = render_bytes(
         load_specs(list(specs)), discover_identities(os.environ), fmt=fmt, names=secrets
     )
