@@ -41,13 +41,24 @@ class ValueCipher:
             raise IntegrityError("the data key is not 32 bytes long")
         self._aead = AESGCM(data_key)
         self._random = random
-        self._known: dict[tuple[bytes, str, bytes], str] = {}
+        # Ciphertexts seen per (aad, type, plaintext), in document order: equal values
+        # under one key (list elements) each get their own text back, in order.
+        self._known: dict[tuple[bytes, str, bytes], list[str]] = {}
+        self._used: dict[tuple[bytes, str, bytes], int] = {}
+
+    def start_pass(self) -> None:
+        """Begin re-encrypting a whole document: known ciphertexts are handed out anew."""
+        self._used.clear()
 
     def encrypt(self, value: Scalar | Comment, aad: bytes) -> str:
         type_name, plaintext = encode_plaintext(value)
-        known = self._known.get((aad, type_name, plaintext))
-        if known is not None:
-            return known
+        key = (aad, type_name, plaintext)
+        known = self._known.get(key)
+        if known:
+            used = self._used.get(key, 0)
+            if used < len(known):
+                self._used[key] = used + 1
+                return known[used]
         iv = self._random(IV_SIZE)
         sealed = self._aead.encrypt(iv, plaintext, aad)
         return (
@@ -58,7 +69,9 @@ class ValueCipher:
     def decrypt(self, text: str, aad: bytes, *, where: str) -> Scalar | Comment:
         """Open one ENC string; `where` names the value in errors (never its content)."""
         type_name, plaintext = self.open(text, aad, where=where)
-        self._known[(aad, type_name, plaintext)] = text
+        known = self._known.setdefault((aad, type_name, plaintext), [])
+        if text not in known:
+            known.append(text)
         return decode_plaintext(type_name, plaintext, where=where)
 
     def open(self, text: str, aad: bytes, *, where: str) -> tuple[str, bytes]:

@@ -165,6 +165,7 @@ def _encrypt_tree(
     branches: list[Mapping], cipher: ValueCipher, selection: Selection
 ) -> tuple[list[Mapping], str]:
     mac = MacAccumulator(mac_only_encrypted=selection.mac_only_encrypted)
+    cipher.start_pass()
 
     def visit(leaf: Leaf) -> Node:
         value = leaf.value
