@@ -73,7 +73,7 @@ def scalar(text: str | bool | int) -> str:
         return "true" if text else "false"
     if isinstance(text, int):
         return str(text)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED and not _looks_numeric(text):
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED and not _looks_numeric(text):
         return text
     return '"' + "".join(_escape(ch) for ch in text) + '"'
 
