@@ -217,7 +217,7 @@ def check_flux(out_dir: Path, manifests: Sequence[Manifest], identities: Identit
     if not kustomization_path.is_file():
         problems.append(f"{kustomization_path}: missing")
     elif kustomization_path.read_bytes() != kustomization(files):
-        problems.append(f"{kustomization_path}: does not list exactly the rendered Secrets")
+        problems.append(f"{kustomization_path}: differs from the list of rendered Secrets")
     return [p for p in problems if p]
 
 
