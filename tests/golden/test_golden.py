@@ -46,7 +46,8 @@ def test_relative_paths_from_another_cwd() -> None:
 
 def test_golden_is_well_formed() -> None:
     text = (HERE / "expected.yaml").read_bytes()
-    assert text.endswith(b"\n") and not text.endswith(b"\n\n")
+    assert text.endswith(b"\n")
+    assert not text.endswith(b"\n\n")
     docs = list(yaml.safe_load_all(text))
     assert [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs] == [
         ("lightrun-staging", "lightrun-backend"),

@@ -39,14 +39,16 @@ def test_missing_values_fail_naming_the_fix(example: Path) -> None:
     assert done.stdout == b""
     line = _one_line(done.stderr)
     assert "smtp-token, api-key missing from the store" in line
-    assert "sopsgen generate" in line and "sopsgen set smtp-token" in line
+    assert "sopsgen generate" in line
+    assert "sopsgen set smtp-token" in line
     assert_no_secret(done.stdout + done.stderr, _stores(example))
 
 
 def test_missing_store_file_fails(example: Path) -> None:
     (example / "envs" / "prod" / "secrets.sops.yaml").rename(example / "elsewhere.yaml")
     done = sopsgen("render", example / "envs" / "prod" / "sopsgen.yaml")
-    assert done.returncode == 8 and done.stdout == b""
+    assert done.returncode == 8
+    assert done.stdout == b""
     assert "missing from the store" in _one_line(done.stderr)
 
 
@@ -55,13 +57,15 @@ def test_missing_key_fails(example: Path, tmp_path: Path, key: str) -> None:
     env = demo_env(key=None)
     if key == "wrong":  # only the staging identity: cannot open prod
         lines = (example / "demo-DO-NOT-USE.agekey").read_text().splitlines()
-        staging = [line for line in lines if line.startswith("AGE-SECRET-KEY")][0]
+        staging = next(line for line in lines if line.startswith("AGE-SECRET-KEY"))
         (tmp_path / "staging.agekey").write_text(staging + "\n")
         env["SOPS_AGE_KEY_FILE"] = str(tmp_path / "staging.agekey")
     done = sopsgen("render", example / "envs" / "prod" / "sopsgen.yaml", env=env)
-    assert done.returncode == 6 and done.stdout == b""
+    assert done.returncode == 6
+    assert done.stdout == b""
     line = _one_line(done.stderr)
-    assert "cannot decrypt the data key" in line and "AGE-SECRET-KEY" not in line
+    assert "cannot decrypt the data key" in line
+    assert "AGE-SECRET-KEY" not in line
     assert_no_secret(done.stderr, _stores(example))
 
 
@@ -78,7 +82,8 @@ def test_tampered_store_fails(example: Path, where: str) -> None:
         text = text.replace("recipe: password/32/alnum", "recipe: password/12/alnum", 1)
     store.write_text(text)
     done = sopsgen("render", example / "envs" / "prod" / "sopsgen.yaml")
-    assert done.returncode == 5 and done.stdout == b""
+    assert done.returncode == 5
+    assert done.stdout == b""
     _one_line(done.stderr)
     assert_no_secret(done.stderr, _stores(example)[:1])
 
@@ -93,9 +98,11 @@ def test_render_never_writes(example: Path) -> None:
 
 def test_secret_selection_and_unknown_name(example: Path) -> None:
     done = sopsgen("render", "--secret", "lightrun-keycloak", "envs/prod/sopsgen.yaml", cwd=example)
-    assert done.returncode == 0 and done.stdout.count(b"kind: Secret") == 1
+    assert done.returncode == 0
+    assert done.stdout.count(b"kind: Secret") == 1
     done = sopsgen("render", "--secret", "nope", "envs/prod/sopsgen.yaml", cwd=example)
-    assert done.returncode == 3 and done.stdout == b""
+    assert done.returncode == 3
+    assert done.stdout == b""
     assert "no secret named nope" in _one_line(done.stderr)
 
 

@@ -30,7 +30,8 @@ def test_yaml_and_json_streams_round_trip(docs: list[dict[str, object]]) -> None
     out = dump_yaml(docs)
     assert list(yaml.safe_load_all(out)) == docs
     if docs:
-        assert out.endswith(b"\n") and not out.endswith(b"\n\n")
+        assert out.endswith(b"\n")
+        assert not out.endswith(b"\n\n")
     text, pos, decoded = dump_json(docs).decode(), 0, []
     while pos < len(text):
         obj, pos = json.JSONDecoder().raw_decode(text, pos)
@@ -40,9 +41,14 @@ def test_yaml_and_json_streams_round_trip(docs: list[dict[str, object]]) -> None
 
 
 def test_layout_is_fixed() -> None:
-    doc = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a", "labels": {}},
-           "data": {"K": "dg=="}, "items": [{"x": "1"}, "y"]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "a", "labels": {}},
+        "data": {"K": "dg=="},
+        "items": [{"x": "1"}, "y"],
+    }
     assert dump_yaml([doc, {"kind": "B"}]) == (
-        b'apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  labels: {}\ndata:\n  K: dg==\n'
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  labels: {}\ndata:\n  K: dg==\n"
         b'items:\n  - x: "1"\n  - "y"\n---\nkind: B\n'
     )

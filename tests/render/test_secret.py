@@ -46,7 +46,12 @@ def test_builds_sorted_secrets_with_every_ring_member(spec) -> None:  # type: ig
     b, c = build_secrets(spec, stored)
     assert list(b["data"]) == sorted(b["data"])
     assert {k: _dec(v) for k, v in b["data"].items()} == {
-        "ADMIN": "admin", "PW": "p", "USER": "u", "key-0": "k0", "key-1": "k1", "key-10": "k10"
+        "ADMIN": "admin",
+        "PW": "p",
+        "USER": "u",
+        "key-0": "k0",
+        "key-1": "k1",
+        "key-10": "k10",
     }
     assert b["metadata"] == {"name": "b", "namespace": "ns", "labels": {"a": "2", "z": "1"}}
     assert c["metadata"] == {"name": "c", "namespace": "other"}
@@ -64,7 +69,9 @@ def test_missing_values_name_the_command(spec) -> None:  # type: ignore[no-untyp
     with pytest.raises(MissingValueError) as info:
         build_secrets(spec, {"pw": "p"})
     line = info.value.one_line()
-    assert "key, user" in line and "sopsgen generate" in line and "sopsgen set user" in line
+    assert "key, user" in line
+    assert "sopsgen generate" in line
+    assert "sopsgen set user" in line
     assert info.value.exit_code == 8
 
 

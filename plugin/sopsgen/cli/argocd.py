@@ -7,6 +7,7 @@ a non-zero exit, so Argo CD never sees an empty stream as success (it would prun
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -39,11 +40,16 @@ def generate() -> None:
             f"internal error ({type(exc).__name__}) while generating {request.app_name or 'app'}",
             hint="a bug: please report it with the sopsgen version",
         ) from exc
-    click.get_binary_stream("stdout").write(out)
+    _write(out)
 
 
 @argocd.command()
 def parameters() -> None:
     """Print the dynamic parameter announcements (JSON array) for the Argo CD UI."""
     request = integration.request_from_env(os.environ, Path.cwd())
-    click.get_binary_stream("stdout").write(integration.parameters_json(request))
+    _write(integration.parameters_json(request))
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

@@ -27,12 +27,12 @@ def krm(config: Path | None) -> None:
     """
     if config is not None:
         out = integration.run_legacy(config, os.environ, _identities)
-        click.get_binary_stream("stdout").write(out)
+        _write(out)
         return
     outcome = integration.run_function(
         sys.stdin.buffer.read(), cwd=Path.cwd(), identities=_identities
     )
-    click.get_binary_stream("stdout").write(outcome.stdout)
+    _write(outcome.stdout)
     if outcome.error is not None:
         click.echo(f"sopsgen: error: {outcome.error}", err=True)
         sys.exit(outcome.exit_code)
@@ -59,3 +59,8 @@ def _default_plugin_home() -> Path:
         return Path(os.environ["KUSTOMIZE_PLUGIN_HOME"])
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config) / "kustomize" / "plugin"
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

@@ -7,6 +7,7 @@ that creates it. Output bytes depend only on the specs and the stores' plaintext
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -61,4 +62,9 @@ def render(
     out = render_bytes(
         load_specs(list(specs)), discover_identities(os.environ), fmt=fmt, names=secrets
     )
-    click.get_binary_stream("stdout").write(out)
+    _write(out)
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

@@ -6,13 +6,17 @@ the repository, `ARGOCD_APP_*` / `KUBE_*` variables, the Application's `plugin.e
 
 Settings (a parameter wins over the env entry of the same meaning):
 
-| parameter      | plugin env (`ARGOCD_ENV_…`)    | meaning                                        |
-|----------------|--------------------------------|------------------------------------------------|
-| `spec`         | `SOPSGEN_SPEC` (comma list)    | spec files, relative to the app folder          |
-| `secrets`      | `SOPSGEN_SECRETS` (comma list) | render only these Secrets (default: all)        |
-| `wrap`         | `SOPSGEN_WRAP`                 | `none` (default), `helm` or `kustomize`         |
-| `helm-values`  | `SOPSGEN_HELM_VALUES`          | values files for `helm template` (wrap=helm)    |
-| `release`      | `SOPSGEN_HELM_RELEASE`         | release name (default: `ARGOCD_APP_NAME`)       |
+- `spec` / `SOPSGEN_SPEC` (comma list): spec files, relative to the app folder
+  (default `sopsgen.yaml`);
+- `secrets` / `SOPSGEN_SECRETS` (comma list): render only these Secrets (default: all);
+- `wrap` / `SOPSGEN_WRAP`: `none` (default), `helm` or `kustomize`;
+- `helm-values` / `SOPSGEN_HELM_VALUES`: values files for `helm template` (wrap=helm);
+- `release` / `SOPSGEN_HELM_RELEASE`: release name (default: `ARGOCD_APP_NAME`);
+- `fix-ring-mounts` / `SOPSGEN_FIX_RING_MOUNTS`: wrap: secret volumes list every ring member;
+- `rollout-on-change` / `SOPSGEN_ROLLOUT_ON_CHANGE`: wrap: pod templates get a Secret digest.
+
+In wrap mode the tool's output goes through the helm post-renderer
+(`sopsgen.integrations.helm.post_render`, the same code as `sopsgen post-render`).
 
 Output is a pure function of the repository content and the keys: no revision, app name
 or time in it (Argo CD caches the output by commit). Nothing is written to the checkout;
@@ -21,7 +25,6 @@ or time in it (Argo CD caches the output by commit). Nothing is written to the c
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import tempfile
@@ -38,12 +41,11 @@ from sopsgen.keys.base import Identities
 from sopsgen.render.emit import dump_yaml
 from sopsgen.render.pipeline import DEFAULT_SPEC, render_specs
 from sopsgen.render.secret import Manifest
-from sopsgen.render.stream import append_secrets
+from sopsgen.render.stream import refuse_duplicates
 
 ENV_PREFIX = "ARGOCD_ENV_"
 WRAP_MODES = ("none", "helm", "kustomize")
-# Issue 5 adds the helm post-renderer here: post_render(stream: bytes, secrets) -> bytes.
-POST_RENDERER = "sopsgen.integrations.helm"
+_TRUE = ("1", "true", "yes", "on")
 
 Runner = Callable[..., proc.Completed]
 ParamValue = str | list[str] | dict[str, str]
@@ -132,19 +134,26 @@ def generate(
     if wrap == "none":
         return dump_yaml(secrets)
     stream = helm_template(request, runner) if wrap == "helm" else kustomize_build(request, runner)
-    return post_render(stream, secrets)
+    return wrap_stream(stream, specs, secrets, request)
 
 
-def post_render(stream: bytes, secrets: Sequence[Manifest]) -> bytes:
-    """The seam for the helm post-renderer: its `post_render` when present, else append."""
-    try:
-        module = importlib.import_module(POST_RENDERER)
-    except ModuleNotFoundError as exc:
-        if exc.name != POST_RENDERER:
-            raise
-        return append_secrets(stream, secrets)
-    hook: Callable[[bytes, Sequence[Manifest]], bytes] = module.post_render
-    return hook(stream, secrets)
+def wrap_stream(
+    stream: bytes, specs: Sequence[Spec], secrets: Sequence[Manifest], request: Request
+) -> bytes:
+    """Tool output + Secrets, through the helm post-renderer (imported only in wrap mode)."""
+    from sopsgen.integrations import helm
+
+    refuse_duplicates(stream, secrets)
+    options = helm.PostRenderOptions(
+        fix_ring_mounts=_flag(request, "fix-ring-mounts", "SOPSGEN_FIX_RING_MOUNTS"),
+        rollout_on_change=_flag(request, "rollout-on-change", "SOPSGEN_ROLLOUT_ON_CHANGE"),
+    )
+    described = helm.describe_secrets(specs, secrets)
+    return helm.post_render(stream, described, dump_yaml(secrets), options)
+
+
+def _flag(request: Request, parameter: str, env_name: str) -> bool:
+    return request.single(parameter, env_name, "false").lower() in _TRUE
 
 
 def _specs(request: Request) -> list[Spec]:

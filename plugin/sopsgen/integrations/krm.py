@@ -216,7 +216,5 @@ def install_legacy_plugin(plugin_home: Path, python: str) -> Path:
     target = plugin_home / LEGACY_API_GROUP_PATH
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(legacy_plugin_script(python), encoding="utf-8")
-    target.chmod(
-        stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
-    )
+    target.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     return target

@@ -32,7 +32,9 @@ def select_secrets(spec: Spec, names: Collection[str] | None) -> list[SecretSpec
     return [secret for secret in spec.secrets if secret.name in names]
 
 
-def missing_values(spec: Spec, secrets: Collection[SecretSpec], stored: Collection[str]) -> list[str]:
+def missing_values(
+    spec: Spec, secrets: Collection[SecretSpec], stored: Collection[str]
+) -> list[str]:
     """Value names the `secrets` refer to that the store cannot supply, in spec order."""
     wanted = {name for secret in secrets for name in secret.data.values()}
     missing = []

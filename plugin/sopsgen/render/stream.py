@@ -19,7 +19,7 @@ from sopsgen.render.secret import Manifest
 
 def append_secrets(stream: bytes, secrets: Sequence[Manifest]) -> bytes:
     """`stream`, then `---`, then the Secrets as YAML; refuses duplicate Secrets."""
-    _refuse_duplicates(secret_ids(stream), secrets)
+    refuse_duplicates(stream, secrets)
     head = stream.rstrip(b"\n")
     rendered = dump_yaml(secrets)
     if not head.strip():
@@ -30,7 +30,7 @@ def append_secrets(stream: bytes, secrets: Sequence[Manifest]) -> bytes:
 def secret_ids(stream: bytes) -> set[tuple[str, str]]:
     """(namespace or "", name) of every Secret in a YAML/JSON manifest stream."""
     try:
-        documents = list(yaml.load_all(stream, Loader=_Loader))  # noqa: S506 - safe loader
+        documents = list(yaml.load_all(stream, Loader=_Loader))
     except yaml.YAMLError as exc:
         raise FormatError("the manifests to wrap are not valid YAML") from exc
     return {_id(doc) for doc in _objects(documents) if doc.get("kind") == "Secret"}
@@ -52,7 +52,9 @@ def _id(doc: dict[str, Any]) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-def _refuse_duplicates(existing: set[tuple[str, str]], secrets: Sequence[Manifest]) -> None:
+def refuse_duplicates(stream: bytes, secrets: Sequence[Manifest]) -> None:
+    """A Secret both in `stream` and in `secrets` (same name, same or unset namespace)."""
+    existing = secret_ids(stream)
     for secret in secrets:
         namespace, name = _id(secret)
         if any(n == name and (ns == namespace or not ns or not namespace) for ns, n in existing):
