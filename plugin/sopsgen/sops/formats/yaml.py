@@ -105,13 +105,21 @@ class _CommentLoader(_CommentScanner, Parser, Composer, _GoResolver):
         _GoResolver.__init__(self)
 
 
-if hasattr(yaml, "CParser"):
+try:  # libyaml's parser (the yaml package itself does not export CParser)
+    from yaml._yaml import CParser as _CParser
 
-    class _FastLoader(yaml.CParser, _GoResolver):  # type: ignore[name-defined,misc]
+    _HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _HAVE_LIBYAML = False
+
+
+if _HAVE_LIBYAML:
+
+    class _FastLoader(_CParser, _GoResolver):
         """libyaml's parser with the same resolver; used when a file has no comments."""
 
         def __init__(self, stream: str) -> None:
-            yaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]
+            _CParser.__init__(self, stream)
             _GoResolver.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml
@@ -229,7 +237,8 @@ class _TreeBuilder:
                 anchor = _Anchor(mark.line, mark.column, out, index, self._document)
                 self.anchors.append(anchor)
             value = self.node(value_node)
-            if anchor is not None and _is_flow(value_node) and isinstance(value, Mapping | Sequence):
+            if anchor is not None and _is_flow(value_node):
+                assert isinstance(value, Mapping | Sequence)
                 anchor.flow = value
             out.append((key, value))
         return out
@@ -608,6 +617,8 @@ _NO_PLAIN = re.compile(
     rf"|^[ {_BREAKS}]|[ {_BREAKS}]$"  # leading or trailing space or break
     rf"|[\t{_BREAKS}]"  # tabs and line breaks
 )
+# Printable ASCII, no blanks, no indicator first, no `:` last: always plain if a string.
+_FAST_PLAIN = re.compile(r"(?!\.\.\.)[A-Za-z0-9_./(=+$^~<;\\][\x21-\x7e]*(?<!:)")
 _NO_SINGLE = re.compile(r"\t| [\n\r\x85\u2028\u2029]|[\n\r\x85\u2028\u2029] ")
 _NO_BLOCK = re.compile(r" $| [\n\r\x85\u2028\u2029]")
 _OLD_BOOLS = frozenset(
@@ -645,6 +656,8 @@ def _string_text(text: str, *, simple_key: bool) -> str:
     """Plain, 'single' or "double" quoted (multi-line values are literal blocks earlier)."""
     if text == "<<" and not simple_key:
         return "!!merge <<"  # yaml.v3 resolves it to the merge tag and writes that tag
+    if _FAST_PLAIN.fullmatch(text) and not _reads_as_other_type(text):
+        return text  # the common case (ENC[...] values, plain words) without the full analysis
     if _reads_as_other_type(text) or "\n" in text or _SPECIAL.search(text):
         return _double_quoted(text)
     if _NO_PLAIN.search(text) is None:
