@@ -31,11 +31,21 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(temp, path)
+    except OSError as exc:
+        _discard(temp)
+        raise SopsgenError(
+            f"cannot write {path}: {exc.strerror}; the previous file is unchanged",
+            hint="free disk space or fix permissions, then run the command again",
+        ) from exc
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        _discard(temp)
         raise
     _fsync_directory(directory)
+
+
+def _discard(temp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
 
 
 def _fsync_directory(directory: Path) -> None:
