@@ -130,3 +130,31 @@ def test_each_store_is_decrypted_once(example: Path, monkeypatch: pytest.MonkeyP
     out = render_bytes(load_specs([spec, other]), discover_identities(env))
     assert out.count(b"kind: Secret") == 4
     assert len(calls) == 1
+
+
+def test_render_path_imports_stay_small(example: Path) -> None:
+    """No python-gnupg for an age-only store, no test or dev libraries, on `sopsgen render`."""
+    import subprocess
+    import sys
+
+    from tests.helpers.example import demo_env
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "sopsgen.cli.main",
+            "render",
+            "envs/prod/sopsgen.yaml",
+        ],
+        cwd=example,
+        env=demo_env(),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    modules = {line.split("|")[-1].strip() for line in done.stderr.decode().splitlines()}
+    for heavy in ("gnupg", "hypothesis", "pytest", "sopsgen.integrations.helm", "sopsgen.cli.flux"):
+        assert heavy not in modules, heavy

@@ -7,13 +7,18 @@ import importlib
 from sopsgen.keys.base import BACKENDS, KeyBackend
 
 # Modules whose import registers a native backend (they pull in pyrage / python-gnupg).
-_NATIVE_MODULES = ("sopsgen.keys.age", "sopsgen.keys.pgp")
+_NATIVE_MODULES = {"age": "sopsgen.keys.age", "pgp": "sopsgen.keys.pgp"}
 
 
-def load_backends() -> dict[str, KeyBackend]:
-    """Import the native backends so they register; returns the registry."""
-    for name in _NATIVE_MODULES:
-        importlib.import_module(name)
+def load_backends(*types: str) -> dict[str, KeyBackend]:
+    """Import the native backends so they register; returns the registry.
+
+    With `types`, only those backends are imported (decrypting an age-only file must not
+    pay for python-gnupg); without, all of them.
+    """
+    for key_type, name in _NATIVE_MODULES.items():
+        if not types or key_type in types:
+            importlib.import_module(name)
     return BACKENDS
 
 

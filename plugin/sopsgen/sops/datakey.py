@@ -68,7 +68,7 @@ def wrap_data_key(
 def wrap_for(
     recipient: Recipient, secret: bytes, *, now: datetime, identities: Identities | None
 ) -> Stanza:
-    backend = load_backends().get(recipient.type)
+    backend = load_backends(recipient.type).get(recipient.type)
     if backend is None:
         raise KeyUnavailableError(
             f"cannot encrypt for {recipient.type} key {recipient.id}: sopsgen wraps only "
@@ -116,7 +116,7 @@ def unwrap_data_key(metadata: Metadata, identities: Identities, *, where: str) -
 def _unwrap_group(group: list[Stanza], identities: Identities) -> bytes | None:
     order = {name: index for index, name in enumerate(DECRYPTION_ORDER)}
     for stanza in sorted(group, key=lambda s: order.get(s.type, len(order))):
-        backend = load_backends().get(stanza.type)
+        backend = load_backends(stanza.type).get(stanza.type)
         if backend is None:
             continue
         try:
