@@ -8,13 +8,8 @@ from pathlib import Path
 
 import click
 
+from sopsgen.cli.fast import krm_command
 from sopsgen.integrations import krm as integration
-from sopsgen.keys.base import Identities
-from sopsgen.keys.discovery import discover_identities
-
-
-def _identities() -> Identities:
-    return discover_identities(os.environ)
 
 
 @click.command()
@@ -25,17 +20,9 @@ def krm(config: Path | None) -> None:
     With CONFIG (how kustomize's legacy exec plugins are called), render that spec and
     print a plain YAML stream instead.
     """
-    if config is not None:
-        out = integration.run_legacy(config, os.environ, _identities)
-        _write(out)
-        return
-    outcome = integration.run_function(
-        sys.stdin.buffer.read(), cwd=Path.cwd(), identities=_identities
-    )
-    _write(outcome.stdout)
-    if outcome.error is not None:
-        click.echo(f"sopsgen: error: {outcome.error}", err=True)
-        sys.exit(outcome.exit_code)
+    code = krm_command(config)
+    if code:
+        sys.exit(code)
 
 
 @click.command("kustomize-plugin")
@@ -59,8 +46,3 @@ def _default_plugin_home() -> Path:
         return Path(os.environ["KUSTOMIZE_PLUGIN_HOME"])
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config) / "kustomize" / "plugin"
-
-
-def _write(data: bytes) -> None:
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()

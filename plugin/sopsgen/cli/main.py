@@ -1,7 +1,8 @@
 """The `sopsgen` command: a click group whose commands load on demand.
 
-This is the one place that turns a `SopsgenError` into a stderr line and an exit code.
-Commands are imported lazily so that `sopsgen render` does not pay for crypto imports.
+Errors become stderr lines and exit codes in `cli.outcome`. Commands are imported lazily,
+so each pays only for its own imports; the console script (`cli.entry`) skips click
+altogether for plain render/argocd/krm calls.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import click
 
 from sopsgen import __version__
-from sopsgen.errors import SopsgenError
+from sopsgen.cli.outcome import exit_code_of
 
 # command name -> "module:attribute"
 COMMANDS: dict[str, str] = {
@@ -56,23 +57,18 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: exit codes are documented in README.md (see sopsgen.errors)."""
+    """Run the click group; exit codes are documented in README.md (see sopsgen.errors)."""
+    return exit_code_of(lambda: _click_main(argv))
+
+
+def _click_main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="sopsgen", standalone_mode=False)
-    except SopsgenError as error:
-        click.echo(f"sopsgen: error: {error.one_line()}", err=True)
-        return error.exit_code
     except click.exceptions.Abort:
-        click.echo("sopsgen: interrupted", err=True)
-        return 130
+        raise KeyboardInterrupt from None
     except click.ClickException as error:
         error.show()
         return 2 if isinstance(error, click.UsageError) else error.exit_code
-    except KeyboardInterrupt:
-        click.echo("sopsgen: interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        return 0
     return 0
 
 

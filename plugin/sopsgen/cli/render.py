@@ -6,13 +6,9 @@ that creates it. Output bytes depend only on the specs and the stores' plaintext
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
-from sopsgen.keys.discovery import discover_identities
-from sopsgen.render.pipeline import load_specs, render_bytes
+from sopsgen.cli.fast import render_command
 
 
 @click.command()
@@ -59,12 +55,4 @@ def render(
         assert folder is not None
         flux.write_flux_folder(specs, folder, names=secrets, age=age, pgp=pgp, config=sops_config)
         return
-    out = render_bytes(
-        load_specs(list(specs)), discover_identities(os.environ), fmt=fmt, names=secrets
-    )
-    _write(out)
-
-
-def _write(data: bytes) -> None:
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    render_command(specs, fmt, secrets)

@@ -288,6 +288,11 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# Parsed spec files by (path, text): a base shared by many environments is parsed once per
+# process. The parsed data is never mutated by the loader.
+_PARSED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -296,6 +301,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"cannot read spec {path}: {exc.strerror or exc}",
             hint="check the path, or create one with `sopsgen init`",
         ) from exc
+    key = (str(_absolute(path)), text)
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
@@ -305,6 +314,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"{path}: the spec must be a mapping with apiVersion, kind, values and secrets",
             hint="start from `sopsgen init --preset lightrun`",
         )
+    _PARSED[key] = data
     return data
 
 
@@ -312,24 +322,35 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 class _At:
-    """A field location: the file and the dotted path, for error messages."""
+    """A field location: the file and the path inside it, formatted only for errors."""
 
-    def __init__(self, file: Path, path: str = "") -> None:
+    def __init__(self, file: Path, parts: tuple[str | int, ...] = ()) -> None:
         self.file = file
-        self.path = path
+        self.parts = parts
 
     def __truediv__(self, key: str | int) -> _At:
-        if isinstance(key, int):
-            return _At(self.file, f"{self.path}[{key}]")
-        part = key if re.fullmatch(r"[-\w*]+", key) else f'"{key}"'
-        joined = f"{self.path}[{part}]" if part.startswith('"') else f"{self.path}.{part}"
-        return _At(self.file, joined.lstrip("."))
+        return _At(self.file, (*self.parts, key))
+
+    @property
+    def path(self) -> str:
+        text = ""
+        for part in self.parts:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            elif _PLAIN_KEY.fullmatch(part):
+                text += f".{part}"
+            else:
+                text += f'["{part}"]'
+        return text.lstrip(".")
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path}" if self.path else str(self.file)
+        return f"{self.file}: {self.path}" if self.parts else str(self.file)
 
     def error(self, problem: str, fix: str | None = None) -> ConfigError:
         return ConfigError(f"{self}: {problem}", hint=fix)
+
+
+_PLAIN_KEY = re.compile(r"[-\w*]+")
 
 
 def _mapping(at: _At, raw: object) -> dict[str, Any]:
@@ -606,7 +627,7 @@ def load_spec(path: Path, *, document: dict[str, Any] | None = None) -> Spec:
         _apply_layer(merged, file, raw, is_base=file == chain[-1][0])
     leaf = chain[0][0]
     if merged.name is None:
-        raise _At(leaf, "metadata.name").error("missing", "add metadata: {name: <name>}")
+        raise _At(leaf, ("metadata", "name")).error("missing", "add metadata: {name: <name>}")
     _check_member_names(merged.values)
     _check_secrets(merged)
     return Spec(
@@ -634,7 +655,7 @@ def _load_chain(
     current: Path | None = path
     while current is not None:
         if _absolute(current) in seen:
-            raise _At(chain[-1][0], "extends").error(
+            raise _At(chain[-1][0], ("extends",)).error(
                 f"extends loops back to {current}", "remove the cycle"
             )
         if len(chain) >= MAX_EXTENDS_DEPTH:
@@ -652,7 +673,7 @@ def _load_chain(
 def _extends(file: Path, raw: Mapping[str, Any]) -> Path | None:
     if "extends" not in raw:
         return None
-    target = _str(_At(file, "extends"), raw["extends"])
+    target = _str(_At(file, ("extends",)), raw["extends"])
     return Path(os.path.normpath(file.parent / target))
 
 

@@ -207,7 +207,7 @@ def legacy_plugin_script(python: str) -> str:
         "# kustomize legacy exec plugin for sopsgen.io/v1alpha1 SecretGenerator.\n"
         "# Written by `sopsgen kustomize-plugin`; kustomize calls it with the path of a copy\n"
         "# of the spec. Plaintext goes to stdout only.\n"
-        f'exec {quoted} -m sopsgen.cli.main krm "$@"\n'
+        f'exec {quoted} -m sopsgen krm "$@"\n'
     )
 
 
