@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sopsgen import proc
 from sopsgen.errors import BackendError
 from sopsgen.keys.base import Identities, Recipient
+
+if TYPE_CHECKING:  # subprocess loads only when SOPS_AGE_KEY_CMD is set: render stays light
+    from sopsgen import proc
 
 # What an age identities file protected by a passphrase starts with (binary or armored).
 _ENCRYPTED_IDENTITY_MARKS = ("age-encryption.org/", "-----BEGIN AGE ENCRYPTED FILE-----")
 
-Runner = Callable[..., proc.Completed]
+Runner = Callable[..., "proc.Completed"]
 
 
 def discover_identities(
-    env: Mapping[str, str] | None = None, *, runner: Runner = proc.run
+    env: Mapping[str, str] | None = None, *, runner: Runner | None = None
 ) -> Identities:
     """All age identities, the gpg home/binary and the sops binary, as sops would find them."""
     environ = os.environ if env is None else env
@@ -111,7 +113,7 @@ def _add_age_text(ids: Identities, label: str, text: str | None) -> None:
 
 
 def _add_age_key_cmd(
-    ids: Identities, command: str | None, environ: Mapping[str, str], runner: Runner
+    ids: Identities, command: str | None, environ: Mapping[str, str], runner: Runner | None
 ) -> None:
     """Run SOPS_AGE_KEY_CMD (split like a shell, but no shell) and read its stdout."""
     if not command:
@@ -126,6 +128,10 @@ def _add_age_key_cmd(
     if not argv:
         ids.tried.append(f"{label} (empty)")
         return
+    if runner is None:
+        from sopsgen.proc import run
+
+        runner = run
     try:
         done = runner(argv, env=environ, check=False)
     except BackendError as exc:
@@ -162,6 +168,8 @@ def _set_gpg(ids: Identities, environ: Mapping[str, str]) -> None:
 def find_sops(environ: Mapping[str, str], tried: list[str] | None = None) -> str | None:
     """SOPS_BINARY if set, else `sops` on PATH; None when neither is runnable."""
     wanted = environ.get("SOPS_BINARY") or "sops"
+    import shutil  # only here: it pulls in compression modules render does not need
+
     found = shutil.which(wanted, path=environ.get("PATH"))
     if tried is not None:
         label = f"SOPS_BINARY={wanted}" if "SOPS_BINARY" in environ else "sops on PATH"

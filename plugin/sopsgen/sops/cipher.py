@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -131,6 +130,8 @@ def format_float(value: float) -> str:
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "+Inf" if value > 0 else "-Inf"
+    from decimal import Decimal  # floats are rare in stores: keep the import off render
+
     text = format(Decimal(repr(value)).normalize(), "f")
     if text == "0" and str(value).startswith("-"):
         return "-0"

@@ -10,7 +10,6 @@ from datetime import datetime
 from sopsgen.errors import KeyUnavailableError, SopsgenError
 from sopsgen.keys import load_backends
 from sopsgen.keys.base import DECRYPTION_ORDER, Identities, Recipient, Stanza
-from sopsgen.keys.shamir import combine, split
 from sopsgen.sops.metadata import Metadata
 from sopsgen.sops.selection import Selection
 
@@ -58,6 +57,8 @@ def wrap_data_key(
     else:
         threshold = plan.shamir_threshold or len(groups)
         threshold = min(threshold, len(groups))
+        from sopsgen.keys.shamir import split  # key groups only
+
         secrets_per_group = split(data_key, len(groups), threshold, random_bytes=random)
     wrapped: list[list[Stanza]] = []
     for group, secret in zip(groups, secrets_per_group):
@@ -109,6 +110,8 @@ def unwrap_data_key(metadata: Metadata, identities: Identities, *, where: str) -
             if len(groups) == 1:
                 return _checked(secret, where)
             if len(found) >= (metadata.shamir_threshold or len(groups)):
+                from sopsgen.keys.shamir import combine  # key groups only
+
                 return _checked(combine(found), where)
     raise _no_key_error(metadata, identities, where, len(found))
 

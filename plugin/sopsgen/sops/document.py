@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sopsgen.errors import FormatError, IntegrityError, KeyUnavailableError
 from sopsgen.keys.base import Identities
-from sopsgen.keys.sops_binary import decrypt_with_sops
 from sopsgen.sops.cipher import ValueCipher, is_encrypted
 from sopsgen.sops.datakey import (
     EncryptionPlan,
@@ -96,6 +95,8 @@ def _decrypt_with_binary(
     foreign: list[str],
 ) -> OpenDocument:
     """Key types with no native backend: the sops binary decrypts (and checks the MAC)."""
+    from sopsgen.keys.sops_binary import decrypt_with_sops  # a subprocess: only when needed
+
     plaintext = decrypt_with_sops(data, fmt, identities.sops_exec, key_type=", ".join(foreign))
     branches = get_format(fmt).load(plaintext).branches
     return OpenDocument(fmt, branches, metadata, b"", _NO_CIPHER, [], "", data, name)
