@@ -135,7 +135,7 @@ def load(data: bytes) -> Loaded:
     roots, comments, starts = _compose(text)
     if not roots:
         raise FormatError("YAML input holds no document", hint="an empty file cannot be encrypted")
-    builder = _TreeBuilder()
+    builder = _TreeBuilder(track=bool(comments))
     branches = [builder.branch(root, index) for index, root in enumerate(roots)]
     if comments:
         builder.place_comments(branches, roots, comments, starts)
@@ -203,6 +203,7 @@ class _Anchor:
 
 @dataclass
 class _TreeBuilder:
+    track: bool = True  # record item positions; only needed to place comments
     anchors: list[_Anchor] = field(default_factory=list)
 
     def branch(self, root: Node, document: int) -> Mapping:
@@ -226,7 +227,7 @@ class _TreeBuilder:
 
     def _mapping(self, node: MappingNode) -> Mapping:
         out = Mapping()
-        block = node.flow_style is not True
+        block = self.track and node.flow_style is not True
         for index, (key_node, value_node) in enumerate(node.value):
             key = self._key(key_node)
             anchor = None
@@ -244,7 +245,7 @@ class _TreeBuilder:
     def _sequence(self, node: SequenceNode) -> Sequence:
         out = Sequence()
         dash_column = node.start_mark.column
-        block = node.flow_style is not True
+        block = self.track and node.flow_style is not True
         for index, item in enumerate(node.value):
             if block:
                 line = _item_line(item)
