@@ -73,6 +73,18 @@ class StoreConflictError(SopsgenError):
     exit_code = 10
 
 
+class FileAccessError(SopsgenError):
+    """A file or folder is missing, or cannot be read or written."""
+
+    exit_code = 11
+
+
+class CancelledError(SopsgenError):
+    """The user stopped an interactive command (the editor failed or the edit was dropped)."""
+
+    exit_code = 12
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it)",
@@ -85,5 +97,7 @@ EXIT_CODES: dict[int, str] = {
     MissingValueError.exit_code: "a declared value is missing from the store",
     CheckFailedError.exit_code: "check found problems",
     StoreConflictError.exit_code: "refused: the change would overwrite or remove existing data",
+    FileAccessError.exit_code: "a file or folder is missing or cannot be read or written",
+    CancelledError.exit_code: "cancelled: the editor failed or the edit was abandoned",
     130: "interrupted",
 }

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sopsgen.errors import SopsgenError
+from sopsgen.errors import FileAccessError
 
 DEFAULT_MODE = 0o644
 
@@ -23,7 +23,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise SopsgenError(f"cannot write {path}: {exc.strerror}") from exc
+        raise FileAccessError(f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -33,7 +33,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.replace(temp, path)
     except OSError as exc:
         _discard(temp)
-        raise SopsgenError(
+        raise FileAccessError(
             f"cannot write {path}: {exc.strerror}; the previous file is unchanged",
             hint="free disk space or fix permissions, then run the command again",
         ) from exc

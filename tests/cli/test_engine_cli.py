@@ -316,7 +316,7 @@ def test_not_encrypted_is_exit_4(tmp_path: Path, ages: list[AgePair]) -> None:
 
 def test_missing_file_is_one_clear_line(tmp_path: Path, ages: list[AgePair]) -> None:
     for command in (["decrypt"], ["encrypt", "--age", ages[0].recipient], ["updatekeys"]):
-        err = assert_clean_error(run(*command, "nope.yaml", cwd=tmp_path, age=[ages[0]]), 1)
+        err = assert_clean_error(run(*command, "nope.yaml", cwd=tmp_path, age=[ages[0]]), 11)
         assert "nope.yaml" in err
         assert "does not exist" in err
 

@@ -463,7 +463,7 @@ def test_set_refuses_a_generated_value(complete: Project) -> None:
 
 def test_set_missing_file_is_a_clear_error(project: Project) -> None:
     result = run("set", "db-user", "--from-file", "nope.txt")
-    assert result.code == 1
+    assert result.code == 11
     assert "nope.txt does not exist" in result.err
 
 
@@ -577,7 +577,7 @@ def test_adopt_two_keys_of_one_value_must_agree(project: Project) -> None:
 def test_adopt_from_stdin_and_bad_input(project: Project) -> None:
     manifest = _kubectl_secret({"DB_USER": "app"}).encode()
     assert run("adopt", "--from", "-", stdin=manifest).code == 0
-    assert run("adopt", "--from", "missing.yaml").code == 1
+    assert run("adopt", "--from", "missing.yaml").code == 11
     assert run("adopt", "--from", "-", stdin=b"a: [").code == 4
 
 

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import click
 
-from sopsgen.errors import ConfigError, SopsgenError
+from sopsgen.errors import ConfigError, FileAccessError
 from sopsgen.keys.base import Identities, Recipient
 from sopsgen.keys.discovery import discover_identities
 from sopsgen.sops.datakey import EncryptionPlan
@@ -39,11 +39,11 @@ def read_input(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError as exc:
-        raise SopsgenError(f"{path} does not exist", hint="check the path") from exc
+        raise FileAccessError(f"{path} does not exist", hint="check the path") from exc
     except IsADirectoryError as exc:
-        raise SopsgenError(f"{path} is a folder, not a file") from exc
+        raise FileAccessError(f"{path} is a folder, not a file") from exc
     except PermissionError as exc:
-        raise SopsgenError(f"{path} cannot be read: permission denied") from exc
+        raise FileAccessError(f"{path} cannot be read: permission denied") from exc
 
 
 def file_format(path: str, override: str | None) -> str:

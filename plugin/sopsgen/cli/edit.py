@@ -13,7 +13,7 @@ import click
 
 from sopsgen import proc
 from sopsgen.cli.common import encryption_plan, file_format, identities, now, read_input
-from sopsgen.errors import ConfigError, FormatError, SopsgenError
+from sopsgen.errors import CancelledError, ConfigError, FormatError
 from sopsgen.fsio import atomic_write, locked_directory, private_temp_dir
 from sopsgen.sops.document import (
     decrypt_document,
@@ -75,7 +75,7 @@ def _edit_until_valid(
         except FormatError as error:
             click.echo(f"sopsgen: error: {error.one_line()}", err=True)
             if not click.confirm("Edit again? (No discards your changes)", default=True):
-                raise SopsgenError("edit abandoned: the file was not changed") from error
+                raise CancelledError("edit abandoned: the file was not changed") from error
             text = changed
 
 
@@ -95,7 +95,7 @@ def _run_editor(plaintext: bytes, suffix: str) -> bytes:
             handle.write(plaintext)
         code = proc.run_interactive([*editor, str(temp)])
         if code != 0:
-            raise SopsgenError(f"the editor exited with code {code}; the file was not changed")
+            raise CancelledError(f"the editor exited with code {code}; the file was not changed")
         return temp.read_bytes()
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -9,7 +9,7 @@ import click
 
 from sopsgen.cli.common import now, read_input
 from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, spec_argument
-from sopsgen.errors import ConfigError, SopsgenError
+from sopsgen.errors import ConfigError, FormatError
 from sopsgen.generate.keystore import set_provided
 
 
@@ -34,7 +34,7 @@ def set_value(name: str, spec: str, from_file: str | None, keep_trailing_newline
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SopsgenError(f"the value for {name} is not UTF-8 text") from exc
+        raise FormatError(f"the value for {name} is not UTF-8 text") from exc
     if not keep_trailing_newline and text.endswith("\n"):
         text = text[:-1].removesuffix("\r")
     with changing_store(spec) as session:

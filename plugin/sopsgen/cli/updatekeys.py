@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sopsgen.cli.common import encryption_plan, file_format, identities, now, read_input
-from sopsgen.errors import SopsgenError
+from sopsgen.errors import FileAccessError
 from sopsgen.fsio import atomic_write, locked_directory
 from sopsgen.sops.datakey import EncryptionPlan
 from sopsgen.sops.document import (
@@ -32,7 +32,7 @@ def updatekeys(
     """Re-wrap the data key of each file (or every SOPS file in a folder) for its rule's keys."""
     files = [f for p in paths for f in _sops_files(Path(p))]
     if not files:
-        raise SopsgenError("no SOPS-encrypted file found in " + ", ".join(paths))
+        raise FileAccessError("no SOPS-encrypted file found in " + ", ".join(paths))
     for file in files:
         _update_one(file, dry_run=dry_run, rotate=rotate_data_key, config=config)
 
@@ -41,7 +41,7 @@ def _sops_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise SopsgenError(f"{path} does not exist")
+        raise FileAccessError(f"{path} does not exist")
     found = []
     for candidate in sorted(p for p in path.rglob("*") if p.is_file() and ".git" not in p.parts):
         fmt = file_format(str(candidate), None)

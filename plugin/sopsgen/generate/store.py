@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sopsgen.errors import FormatError, SopsgenError
+from sopsgen.errors import FileAccessError, FormatError, KeyUnavailableError
 from sopsgen.keys.base import Identities
 from sopsgen.sops.datakey import EncryptionPlan
 from sopsgen.sops.document import (
@@ -88,7 +88,7 @@ class Store:
         if self.document is not None:
             return save_document(self.document, self.tree(), now=now)
         if plan is None:
-            raise SopsgenError(f"{self.path} does not exist and no recipients were given")
+            raise KeyUnavailableError(f"{self.path} does not exist and no recipients were given")
         store_plan = EncryptionPlan(plan.key_groups, plan.shamir_threshold, STORE_SELECTION)
         return encrypt_document(
             self.tree(), STORE_FORMAT, store_plan, now=now, identities=identities
@@ -102,7 +102,7 @@ def open_store(path: Path, identities: Identities, *, ignore_mac: bool = False) 
     except FileNotFoundError:
         return Store(path)
     except OSError as exc:
-        raise SopsgenError(f"cannot read the store {path}: {exc.strerror}") from exc
+        raise FileAccessError(f"cannot read the store {path}: {exc.strerror}") from exc
     document = decrypt_document(
         data, STORE_FORMAT, identities, name=str(path), ignore_mac=ignore_mac
     )

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sopsgen import proc
-from sopsgen.errors import ConfigError, FormatError, SopsgenError
+from sopsgen.errors import BackendError, ConfigError, FormatError, SopsgenError
 from sopsgen.generate.spec import Spec, load_spec
 from sopsgen.generate.store import StoreCache
 from sopsgen.keys.base import Identities
@@ -199,7 +199,7 @@ def _run_tool(argv: list[str], request: Request, runner: Runner) -> bytes:
             env.setdefault(var, os.path.join(scratch, sub))
         done = runner(argv, env=env, cwd=request.app_dir, timeout=50)
     if not done.stdout.strip():
-        raise SopsgenError(f"{argv[0]} {argv[1]} printed nothing for {request.app_dir.name}")
+        raise BackendError(f"{argv[0]} {argv[1]} printed nothing for {request.app_dir.name}")
     return done.stdout
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from sopsgen.errors import ConfigError, FormatError, SopsgenError
+from sopsgen.errors import ConfigError, FileAccessError, FormatError, SopsgenError
 from sopsgen.fsio import atomic_write
 from sopsgen.keys.base import Identities
 from sopsgen.render.emit import dump_yaml
@@ -154,7 +154,7 @@ def _open_existing(path: Path, identities: Identities) -> OpenDocument | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise SopsgenError(f"cannot read {path}: {exc.strerror}") from exc
+        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         return decrypt_document(data, "yaml", identities, name=str(path))
     except SopsgenError as error:
