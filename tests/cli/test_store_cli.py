@@ -815,3 +815,21 @@ def test_errors_show_no_traceback_and_no_value(complete: Project) -> None:
         assert len(result.err.strip().splitlines()) == 1, result.err
         assert_no_secret(complete, result.out, result.err)
         assert SHORT_KEY not in result.err
+
+
+def test_every_store_command_takes_spec_as_an_option(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    spec = str(project.spec)
+    assert run("generate", "--spec", spec).code == 0
+    assert run("set", "db-user", "--spec", spec, stdin=b"app\n").code == 0
+    assert run("set", "api-key", "--spec", spec, stdin=API_KEY.encode()).code == 0
+    assert run("rotate", "encryption-key", "--spec", spec).code == 0
+    assert run("check", spec).code == 0
+    assert project.values()["db-user"] == "app"
+    both = run("generate", spec, "--spec", str(elsewhere / "other.yaml"))
+    assert both.code == 3
+    assert "either as SPEC or as --spec" in both.err

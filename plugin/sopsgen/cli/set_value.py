@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sopsgen.cli.common import now, read_input
-from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, spec_argument
+from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, chosen_spec, spec_argument
 from sopsgen.errors import ConfigError, FormatError
 from sopsgen.generate.keystore import set_provided
 
@@ -22,9 +22,16 @@ from sopsgen.generate.keystore import set_provided
     help="read the value from this file",
 )
 @click.option("--keep-trailing-newline", is_flag=True, help="do not strip one trailing newline")
-def set_value(name: str, spec: str, from_file: str | None, keep_trailing_newline: bool) -> None:
+def set_value(
+    name: str,
+    spec: str,
+    spec_option: str | None,
+    from_file: str | None,
+    keep_trailing_newline: bool,
+) -> None:
     """Set the provided value NAME from stdin (or --from-file); never from the command line."""
     _refuse_value_as_spec(spec)
+    spec = chosen_spec(spec, spec_option)
     if from_file:
         raw = read_input(from_file)
     else:

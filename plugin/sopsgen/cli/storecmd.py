@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -19,7 +20,21 @@ from sopsgen.sops.rules import find_config, load_rules
 
 DEFAULT_SPEC = "sopsgen.yaml"
 
-spec_argument = click.argument("spec", required=False, default=DEFAULT_SPEC, metavar="[SPEC]")
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def spec_argument(command: F) -> F:
+    """[SPEC] as an argument, and `--spec FILE` as every store command spells it."""
+    command = click.option(
+        "--spec", "spec_option", metavar="FILE", help="the generator spec (same as SPEC)"
+    )(command)
+    return click.argument("spec", required=False, default=DEFAULT_SPEC, metavar="[SPEC]")(command)
+
+
+def chosen_spec(spec: str, spec_option: str | None) -> str:
+    if spec_option and spec != DEFAULT_SPEC and spec != spec_option:
+        raise ConfigError("give the spec either as SPEC or as --spec, not both")
+    return spec_option or spec
 
 
 def store_plan(store_path: Path, config: str | None = None) -> EncryptionPlan:
