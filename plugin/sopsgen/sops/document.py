@@ -41,7 +41,7 @@ class OpenDocument:
     branches: list[Mapping]  # plaintext
     metadata: Metadata
     data_key: bytes
-    cipher: ValueCipher
+    cipher: ValueCipher | None  # None when only the sops binary could decrypt it
     stored: list[Mapping]  # the encrypted branches as read
     digest: str  # MAC of the plaintext as read
     raw: bytes
@@ -99,15 +99,7 @@ def _decrypt_with_binary(
 
     plaintext = decrypt_with_sops(data, fmt, identities.sops_exec, key_type=", ".join(foreign))
     branches = get_format(fmt).load(plaintext).branches
-    return OpenDocument(fmt, branches, metadata, b"", _NO_CIPHER, [], "", data, name)
-
-
-class _NoCipher(ValueCipher):
-    def __init__(self) -> None:
-        super().__init__(bytes(32))
-
-
-_NO_CIPHER = _NoCipher()
+    return OpenDocument(fmt, branches, metadata, b"", None, [], "", data, name)
 
 
 def _check_mac(cipher: ValueCipher, metadata: Metadata, digest: str, name: str) -> None:
@@ -229,11 +221,11 @@ def dump_encrypted(stored: list[Mapping], fmt: str, metadata: Metadata) -> bytes
 
 def save_document(doc: OpenDocument, branches: list[Mapping], *, now: datetime) -> bytes:
     """Re-encrypt under the same data key; unchanged values keep their exact ciphertext."""
-    _require_native(doc)
-    stored, digest = _encrypt_tree(branches, doc.cipher, doc.metadata.selection)
+    cipher = _require_native(doc)
+    stored, digest = _encrypt_tree(branches, cipher, doc.metadata.selection)
     if stored == doc.stored and digest == doc.digest:
         return doc.raw
-    return _seal(branches, doc.format, doc.metadata, doc.cipher, now)
+    return _seal(branches, doc.format, doc.metadata, cipher, now)
 
 
 def rotate_data_key(
@@ -291,14 +283,16 @@ def current_plan(metadata: Metadata) -> EncryptionPlan:
     )
 
 
-def _require_native(doc: OpenDocument) -> None:
-    if not doc.data_key:
+def _require_native(doc: OpenDocument) -> ValueCipher:
+    """The document's cipher; only the sops binary can re-save a file opened through it."""
+    if doc.cipher is None:
         foreign = ", ".join(non_native_types(doc.metadata))
         raise KeyUnavailableError(
             f"{doc.name} can only be decrypted through the sops binary ({foreign} keys), "
             "so sopsgen cannot re-save it with zero churn",
             hint="add an age or pgp recipient to the file with `sops updatekeys`",
         )
+    return doc.cipher
 
 
 def dump_plaintext(branches: list[Mapping], fmt: str) -> bytes:
