@@ -12,15 +12,14 @@ import pytest
 import yaml
 
 from sopsgen.errors import ConfigError, FormatError, StoreConflictError
+from sopsgen.generate.adopt import adopt
+from sopsgen.generate.checks import check_store, shared_values
 from sopsgen.generate.keystore import (
-    adopt,
-    check_store,
     due_rings,
     generate_missing,
     retire,
     rotate,
     set_provided,
-    shared_values,
 )
 from sopsgen.generate.spec import Spec, load_spec
 from sopsgen.generate.store import Entry, Store, open_store

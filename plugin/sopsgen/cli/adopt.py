@@ -8,7 +8,7 @@ import yaml
 from sopsgen.cli.common import now, read_input
 from sopsgen.cli.storecmd import DEFAULT_SPEC, changing_store, echo_changes
 from sopsgen.errors import FormatError
-from sopsgen.generate.keystore import adopt
+from sopsgen.generate.adopt import adopt
 
 
 @click.command(name="adopt")

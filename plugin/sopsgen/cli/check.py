@@ -10,7 +10,7 @@ import click
 from sopsgen.cli.common import identities, now
 from sopsgen.cli.storecmd import DEFAULT_SPEC, Session
 from sopsgen.errors import CheckFailedError, SopsgenError
-from sopsgen.generate.keystore import Problem, check_store, shared_values
+from sopsgen.generate.checks import Problem, check_store, shared_values
 from sopsgen.generate.spec import Spec, load_spec
 from sopsgen.generate.store import Store, open_store
 
