@@ -72,10 +72,10 @@ def init(preset: str | None, age: tuple[str, ...], pgp: tuple[str, ...], folder:
 
 def _own_age_recipient() -> list[str]:
     """With no flag, the public key of the first age identity the user has (said aloud)."""
-    from sopsgen.keys.age import public_recipient
+    from sopsgen.keys.age import X25519_IDENTITY_PREFIX, public_recipient
 
     for identity in identities().age:
-        if identity.startswith("AGE-SECRET-KEY-1"):
+        if identity.startswith(X25519_IDENTITY_PREFIX):
             recipient = public_recipient(identity)
             click.echo(f"using your age identity's recipient {recipient}", err=True)
             return [recipient]

@@ -48,7 +48,7 @@ class Recipient:
 class Identities:
     """Everything that may unwrap a data key; built by `keys.discovery` at the edges."""
 
-    age: list[str] = field(default_factory=list)  # AGE-SECRET-KEY-1… lines or ssh private keys
+    age: list[str] = field(default_factory=list)  # age X25519 identity lines or ssh private keys
     age_sources: list[str] = field(default_factory=list)  # where those came from, for errors
     gnupg_home: str | None = None
     gpg_exec: str = "gpg"
