@@ -110,13 +110,14 @@ def _format_hint(value: ValueSpec) -> str:
 def rotate(
     spec: Spec, store: Store, ring: str, *, now: datetime, rng: RandomSource = SYSTEM_RANDOM
 ) -> Change:
-    """Append member N+1 to a ring; every existing member stays as it is."""
+    """Append member N+1 to a ring; every existing member stays as it is.
+
+    Rings are always generated (the spec refuses `ring` on constant and provided values).
+    """
     value = _ring(spec, ring)
     members = ring_members(ring, store.names())
     index = members[-1][0] + 1 if members else 0
     name = ring_member_name(ring, index)
-    if value.kind == "provided":
-        raise ConfigError(f"{ring} is a provided ring: add member {index} with `sopsgen set`")
     store.entries[name] = new_entry(value, make_value(value, rng), now, index=index)
     return Change("created", name, f"ring {ring} now has {len(members) + 1} members")
 
