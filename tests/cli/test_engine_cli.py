@@ -326,3 +326,36 @@ def test_encrypt_without_keys_is_a_config_error(tmp_path: Path) -> None:
     plain.write_bytes(PLAIN_YAML)
     err = assert_clean_error(run("encrypt", str(plain), cwd=tmp_path), 3)
     assert "--age" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "plaintext", "change", "expected"),
+    [
+        (
+            "app.json",
+            b'{\n\t"port": "5432",\n\t"password": "x"\n}\n',
+            ('"5432"', '"6543"'),
+            b"6543",
+        ),
+        ("app.env", b"PORT=5432\nPASSWORD=x\n", ("PORT=5432", "PORT=6543"), b"PORT=6543"),
+        ("app.ini", b"[db]\nport = 5432\npassword = x\n", ("5432", "6543"), b"6543"),
+    ],
+)
+def test_edit_other_formats_changes_only_the_edited_value(
+    tmp_path: Path,
+    ages: list[AgePair],
+    name: str,
+    plaintext: bytes,
+    change: tuple[str, str],
+    expected: bytes,
+) -> None:
+    plain = tmp_path / name
+    plain.write_bytes(plaintext)
+    ok("encrypt", "--age", ages[0].recipient, "-i", str(plain), cwd=tmp_path, age=[ages[0]])
+    before = plain.read_bytes()
+    password_line = next(line for line in before.splitlines() if b"password" in line.lower())
+    ok("edit", str(plain), cwd=tmp_path, age=[ages[0]], extra_env=edit_env(tmp_path, change))
+    after = plain.read_bytes()
+    assert after != before
+    assert password_line in after.splitlines()  # the untouched value kept its ciphertext
+    assert expected in ok("decrypt", str(plain), cwd=tmp_path, age=[ages[0]])
