@@ -357,7 +357,7 @@ class _Draft:
     annotations: dict[str, str]
     data: dict[str, str]
     origin: str
-    data_origins: dict[str, str]
+    data_origins: dict[str, _At]  # formatted only when an error needs them
     renamed: bool = False
     needs_hash: bool = False
 
@@ -378,7 +378,7 @@ def _parse_secret(at: _At, raw: object) -> _Draft:
         annotations=_string_map(at / "annotations", body.get("annotations", {})),
         data=data,
         origin=str(at),
-        data_origins={key: str(at / "data" / key) for key in data},
+        data_origins={key: at / "data" / key for key in data},
         needs_hash=_bool(at / "needsHash", body["needsHash"]) if "needsHash" in body else False,
     )
 
@@ -547,7 +547,7 @@ def _override(at: _At, draft: _Draft, body: Mapping[str, Any]) -> None:
     draft.annotations.update(_string_map(at / "annotations", body.get("annotations", {})))
     data = _data(at / "data", body.get("data", {}))
     draft.data.update(data)
-    draft.data_origins.update({key: str(at / "data" / key) for key in data})
+    draft.data_origins.update({key: at / "data" / key for key in data})
 
 
 def _apply_affixes(at: _At, drafts: list[_Draft], raw: Mapping[str, Any]) -> None:
@@ -625,7 +625,7 @@ def _check_data(draft: _Draft, values: Mapping[str, ValueSpec]) -> None:
         _check_collision(where, key, prefix, prefixes)
 
 
-def _check_collision(where: str, key: str, prefix: str | None, prefixes: list[str]) -> None:
+def _check_collision(where: _At, key: str, prefix: str | None, prefixes: list[str]) -> None:
     """No key may fall among another wildcard's members: `key-*` owns every `key-<digits>`."""
     stem = key if prefix is None else prefix  # a wildcard clashes when its prefix is owned
     for other in prefixes:
