@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from sopsgen.errors import ConfigError, MissingValueError
-from sopsgen.generate.spec import SecretSpec, Spec, expand_secret_keys, ring_members
+from sopsgen.generate.spec import SecretSpec, Spec, expand_secret_keys
 
 NEEDS_HASH = "kustomize.config.k8s.io/needs-hash"
 
@@ -37,14 +37,7 @@ def missing_values(
 ) -> list[str]:
     """Value names the `secrets` refer to that the store cannot supply, in spec order."""
     wanted = {name for secret in secrets for name in secret.data.values()}
-    missing = []
-    for value in spec.values.values():
-        if value.name not in wanted or value.kind == "constant":
-            continue
-        present = ring_members(value.name, stored) if value.ring else value.name in stored
-        if not present:
-            missing.append(value.name)
-    return missing
+    return [name for name in spec.missing_values(stored) if name in wanted]
 
 
 def missing_error(spec: Spec, missing: list[str]) -> MissingValueError:
